@@ -1,0 +1,92 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# vcanbus: the module, the userspace programs and the tests.
+#
+#   make                 module (against KDIR) and userspace programs
+#   make install         install the module for KDIR's kernel, run depmod
+#   make run             a bus with nodes exchanging frames (here or in a VM)
+#   make check           lint, host unit tests, dkms, VM tests on 6.1 and 6.12
+#   make lint            checkpatch --strict and sparse over driver/
+#
+# Variables: KDIR (kernel headers), KERNELS (series for the VM: "6.1 6.12"),
+# TESTS (test names, default all), VCANBUS_CACHE (kernels and sources).
+
+KVER		?= $(shell uname -r)
+KDIR		?= /lib/modules/$(KVER)/build
+KERNELS		?= 6.1 6.12
+TESTS		?=
+VCANBUS_CACHE	?= $(if $(HOME),$(HOME)/.cache/vcanbus,/var/cache/vcanbus)
+export VCANBUS_CACHE
+
+top		:= $(CURDIR)
+VM		:= $(top)/selftests/vm
+kdir_abs	= $(abspath $(KDIR))
+krel		= $(shell sed -n 's/^\#define UTS_RELEASE "\(.*\)"/\1/p' $(kdir_abs)/include/generated/utsrelease.h 2>/dev/null)
+kbuild_dir	= $(top)/build/kmod/$(krel)
+driver_src	:= $(wildcard driver/*.c driver/*.h)
+
+.PHONY: all module userspace install run check lint sparse checkpatch \
+	check-vm check-unit check-dkms clean help
+
+all: module userspace
+
+help:
+	@sed -n '3,13s/^# \{0,1\}//p' Makefile
+
+# Kbuild writes objects beside the sources, so each kernel gets its own
+# folder of links to them: builds for 6.1 and 6.12 never share an object.
+module:
+	@if [ ! -e "$(kdir_abs)/Makefile" ]; then \
+		echo "error: no kernel headers in $(KDIR)" >&2; \
+		echo "       install them: apt-get install linux-headers-$(KVER)" >&2; \
+		echo "       or point KDIR at a headers tree: make KDIR=/path/to/headers" >&2; \
+		exit 1; \
+	fi
+	@mkdir -p $(kbuild_dir)/driver
+	@ln -sf $(top)/Kbuild $(kbuild_dir)/Kbuild
+	@for f in $(driver_src); do ln -sf $(top)/$$f $(kbuild_dir)/$$f; done
+	$(MAKE) -C $(kdir_abs) M=$(kbuild_dir) W=1 modules
+
+userspace:
+	$(MAKE) -C userspace
+
+install: module
+	$(MAKE) -C $(kdir_abs) M=$(kbuild_dir) modules_install
+	depmod -a $(krel)
+
+# On a host that can load modules (and has headers) the demo runs right
+# here; elsewhere (no modules, no CAN, not root) in a guest.
+run:
+	@if [ -e /proc/modules ] && [ -e "$(kdir_abs)/Makefile" ] && \
+	    [ "$$(id -u)" = 0 ]; then \
+		$(MAKE) -s module && \
+		VCB_MODULE=$(kbuild_dir)/vcanbus.ko bash selftests/demo.sh; \
+	else \
+		echo "This host cannot load modules: running the demo in a QEMU guest."; \
+		$(VM)/run.sh --demo --kernels "$(lastword $(KERNELS))"; \
+	fi
+
+check:
+	@mkdir -p build
+	@KERNELS="$(KERNELS)" TESTS="$(TESTS)" selftests/check.sh
+
+check-vm:
+	@$(VM)/run.sh --kernels "$(KERNELS)" --tests "$(TESTS)"
+
+check-unit: userspace
+	$(MAKE) -C userspace check
+
+check-dkms:
+	@$(VM)/check-dkms.sh $(KERNELS)
+
+lint: checkpatch sparse
+
+checkpatch:
+	@$(VM)/lint.sh checkpatch
+
+sparse:
+	@$(VM)/lint.sh sparse $(KERNELS)
+
+clean:
+	rm -rf build
+	$(MAKE) -C userspace clean

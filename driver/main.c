@@ -1,0 +1,23 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vcanbus: module init and exit, in dependency order.
+ */
+#include <linux/module.h>
+
+#include "vcanbus.h"
+
+static int __init vcanbus_init(void)
+{
+	return vcanbus_configfs_init();
+}
+
+static void __exit vcanbus_exit(void)
+{
+	vcanbus_configfs_exit();
+}
+
+module_init(vcanbus_init);
+module_exit(vcanbus_exit);
+
+MODULE_DESCRIPTION("Virtual CAN controllers on an emulated shared CAN bus");
+MODULE_LICENSE("GPL");

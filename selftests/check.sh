@@ -1,0 +1,41 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# check.sh: everything "make check" proves, counted together:
+#   lint (checkpatch --strict; W=1 and sparse per kernel), the userspace unit
+#   tests on the host, dkms builds, and the selftests in QEMU per kernel.
+# Ends with the line "N passed, N failed" over all of them.
+# KERNELS and TESTS (environment) narrow the VM part.
+set -uo pipefail
+. "$(dirname "$0")/vm/lib.sh"
+
+kernels=${KERNELS:-6.1 6.12}
+VCB_RESULTS=$(mktemp)
+export VCB_RESULTS
+trap 'rm -f "$VCB_RESULTS"' EXIT
+
+"$VCB_VM/deps.sh" || { echo "0 passed, 1 failed"; exit 1; }
+
+echo "== lint"
+"$VCB_VM/lint.sh" checkpatch
+"$VCB_VM/lint.sh" sparse $kernels
+
+echo "== userspace unit tests"
+if ! make -s -C "$VCB_TOP/userspace" check > "$VCB_TOP/build/unit.log" 2>&1; then
+	cat "$VCB_TOP/build/unit.log"
+	result FAIL "userspace/unit" "make -C userspace check failed"
+fi
+while IFS= read -r line; do
+	case $line in
+	"not ok "*)	result FAIL "userspace: ${line#not ok }" ;;
+	"ok "*)		result PASS "userspace: ${line#ok }" ;;
+	esac
+done < <(grep -E '^(not )?ok ' "$VCB_TOP/build/unit.log" || true)
+
+echo "== dkms"
+"$VCB_VM/check-dkms.sh" $kernels
+
+echo "== selftests in QEMU"
+"$VCB_VM/run.sh" --kernels "$kernels" --tests "${TESTS:-}"
+
+summary

@@ -1,0 +1,56 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# TAP for the shell selftests, in the kselftest format the runner counts:
+#   plan N; ok "what"; fail "what" "why"; skip "what" "why"; check "what" CMD...
+#   finish (prints the totals, exits 1 on any failure, else 0).
+# Every script also gets its own node/bus names cleaned up by vcb_cleanup.
+# shellcheck shell=bash
+
+_tap_n=0 _tap_pass=0 _tap_fail=0 _tap_skip=0
+
+plan() { echo "TAP version 13"; echo "1..$1"; }
+
+ok() {
+	_tap_n=$((_tap_n + 1)) _tap_pass=$((_tap_pass + 1))
+	echo "ok $_tap_n $1"
+}
+
+fail() {
+	_tap_n=$((_tap_n + 1)) _tap_fail=$((_tap_fail + 1))
+	echo "not ok $_tap_n $1"
+	[ -n "${2:-}" ] && echo "# $2"
+	return 0
+}
+
+skip() {
+	_tap_n=$((_tap_n + 1)) _tap_skip=$((_tap_skip + 1))
+	echo "ok $_tap_n $1 # SKIP ${2:-}"
+}
+
+# check WHAT CMD...: ok when CMD succeeds; its output is shown on failure.
+check() {
+	local what=$1 output
+	shift
+	if output=$("$@" 2>&1); then
+		ok "$what"
+	else
+		fail "$what" "command: $* -> $(echo "$output" | tail -n 5 | tr '\n' ' ')"
+	fi
+}
+
+# expect_eq WHAT EXPECTED ACTUAL
+expect_eq() {
+	if [ "$2" = "$3" ]; then
+		ok "$1"
+	else
+		fail "$1" "expected '$2', got '$3'"
+	fi
+}
+
+finish() {
+	echo "# Totals: pass:$_tap_pass fail:$_tap_fail xfail:0 xpass:0 skip:$_tap_skip error:0"
+	[ "$_tap_fail" -eq 0 ]
+	exit $?
+}
+
+CFS=/sys/kernel/config/vcanbus

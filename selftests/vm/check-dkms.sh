@@ -1,0 +1,42 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# check-dkms.sh SERIES...: "dkms add" and "dkms build" of the tree's
+# dkms.conf against each cached kernel's headers, in a private dkms and
+# source tree (the host's /usr/src and /var/lib/dkms are not touched).
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+standalone=0
+if [ -z "$VCB_RESULTS" ]; then
+	standalone=1
+	VCB_RESULTS=$(mktemp)
+fi
+"$VCB_VM/deps.sh"
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"; [ "$standalone" = 0 ] || rm -f "$VCB_RESULTS"' EXIT
+
+ver=$(sed -n 's/^PACKAGE_VERSION="\(.*\)"/\1/p' "$VCB_TOP/dkms.conf")
+src=$tmp/src/vcanbus-$ver
+mkdir -p "$src" "$tmp/dkms"
+cp -r "$VCB_TOP/dkms.conf" "$VCB_TOP/Kbuild" "$VCB_TOP/driver" "$src/"
+dkms=(dkms --dkmstree "$tmp/dkms" --sourcetree "$tmp/src")
+if ! "${dkms[@]}" add -m vcanbus -v "$ver" > "$tmp/add.log" 2>&1; then
+	cat "$tmp/add.log"
+	result FAIL "dkms/add" "dkms add failed"
+	exit 1
+fi
+for series in ${*:-6.1 6.12}; do
+	rel=$(kernel_rel "$series")
+	kdir=$(readlink -f "$(kernel_dir "$rel")/kdir")
+	if "${dkms[@]}" build -m vcanbus -v "$ver" -k "$rel" \
+			--kernelsourcedir "$kdir" > "$tmp/build.log" 2>&1 &&
+	   [ -e "$tmp/dkms/vcanbus/$ver/$rel/x86_64/module/vcanbus.ko" ]; then
+		result PASS "dkms/$rel: dkms build"
+	else
+		cat "$tmp/build.log"
+		find "$tmp/dkms" -name make.log -exec tail -n 20 {} \;
+		result FAIL "dkms/$rel: dkms build" "see the log above"
+	fi
+done
+[ "$standalone" = 0 ] || summary

@@ -1,0 +1,34 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# deps.sh: installs the Debian packages the build and the tests need, when
+# they are missing. Cheap when everything is there (dpkg-query only), so every
+# entry point calls it.
+set -euo pipefail
+
+pkgs=(
+	gcc gcc-12 make libc6-dev bc flex bison libelf-dev dwarves kmod cpio
+	xz-utils zstd file
+	qemu-system-x86 busybox-static
+	linux-source-6.12 sparse dkms
+	can-utils iproute2 libsocketcan-dev libmsgpack-dev
+	python3 python3-can python3-msgpack
+	coreutils procps util-linux
+)
+
+missing=()
+for p in "${pkgs[@]}"; do
+	s=$(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null || true)
+	[ "$s" = installed ] || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+if [ "$(id -u)" -ne 0 ]; then
+	echo "deps: missing packages: ${missing[*]}" >&2
+	echo "deps: run as root: apt-get install ${missing[*]}" >&2
+	exit 1
+fi
+echo "deps: installing ${missing[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq >&2
+apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2

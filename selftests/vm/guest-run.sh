@@ -1,0 +1,47 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# guest-run.sh OUT: runs inside the test guest after switch_root (see
+# initramfs-init). OUT is the host's result folder, mounted read-write at the
+# same path; OUT/env says what to run. For each test it records, in OUT:
+#   NAME.tap    the test's output      NAME.rc     its exit status
+#   NAME.dmesg  the kernel log while it ran
+# and OUT/current names the running test, so the host's watchdog can say
+# which one hung. It powers the guest off at the end.
+out=$1
+export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+export HOME=/root LANG=C.UTF-8
+# shellcheck source=/dev/null
+. "$out/env"
+
+poweroff_now() {
+	sync
+	echo o > /proc/sysrq-trigger
+	sleep 30
+}
+trap poweroff_now EXIT
+
+# The host's /run and /tmp hold the host's runtime files: start empty.
+mount -t tmpfs -o mode=0755 tmpfs /run
+mount -t tmpfs -o mode=1777 tmpfs /tmp
+modprobe configfs 2>/dev/null
+mount -t configfs configfs /sys/kernel/config
+ip link set lo up
+echo "$(uname -r) $(nproc) CPUs" > "$out/guest-info"
+
+if [ "$VCB_MODE" = demo ]; then
+	cd "$VCB_TOP" && bash selftests/demo.sh
+	exit
+fi
+
+while read -r name path; do
+	echo "$name" > "$out/current"
+	dmesg -C
+	(cd "$VCB_TOP" && timeout -k 10 "$VCB_TIMEOUT" "$path") \
+		> "$out/$name.tap" 2>&1 < /dev/null
+	echo $? > "$out/$name.rc"
+	dmesg > "$out/$name.dmesg"
+	# A test that failed half-way may leave its module behind.
+	rmmod vcanbus 2>/dev/null
+done < "$out/tests.list"
+echo done > "$out/current"

@@ -1,0 +1,61 @@
+# SPDX-License-Identifier: GPL-2.0
+# Shared by the host-side scripts: paths, the results file and its summary.
+# shellcheck shell=bash
+
+VCB_VM=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+VCB_TOP=$(cd "$VCB_VM/../.." && pwd)
+VCANBUS_CACHE=${VCANBUS_CACHE:-${HOME:-/var/cache}/.cache/vcanbus}
+export VCANBUS_CACHE
+
+# Results: one line per check, "PASS|FAIL|SKIP <name> [detail]".
+VCB_RESULTS=${VCB_RESULTS:-}
+
+result() {
+	local status=$1 name=$2
+	shift 2
+	printf '%s %s %s\n' "$status" "$name" "$*" >> "$VCB_RESULTS"
+	case $status in
+	FAIL)	printf 'not ok %s %s\n' "$name" "$*" ;;
+	SKIP)	printf 'skip   %s %s\n' "$name" "$*" ;;
+	*)	[ -n "${VCB_VERBOSE:-}" ] && printf 'ok     %s\n' "$name" ;;
+	esac
+	return 0
+}
+
+# Prints the skips, then the closing line; exits non-zero on any failure.
+summary() {
+	local pass fail skip
+	pass=$(grep -c '^PASS ' "$VCB_RESULTS" || true)
+	fail=$(grep -c '^FAIL ' "$VCB_RESULTS" || true)
+	skip=$(grep -c '^SKIP ' "$VCB_RESULTS" || true)
+	if [ "$skip" -gt 0 ]; then
+		echo "skipped (not counted as passed):"
+		sed -n 's/^SKIP /  /p' "$VCB_RESULTS"
+	fi
+	if [ "$fail" -gt 0 ]; then
+		echo "failed:"
+		sed -n 's/^FAIL /  /p' "$VCB_RESULTS"
+	fi
+	if [ "$skip" -gt 0 ]; then
+		echo "$pass passed, $fail failed, $skip skipped"
+	else
+		echo "$pass passed, $fail failed"
+	fi
+	[ "$fail" -eq 0 ]
+}
+
+# kernel_rel SERIES: fetches (once) and prints the kernel release.
+kernel_rel() {
+	"$VCB_VM/fetch-kernel.sh" "$1" "$VCANBUS_CACHE"
+}
+
+kernel_dir() {
+	echo "$VCANBUS_CACHE/kernels/$1"
+}
+
+# build_module REL [MAKE ARGS]: builds vcanbus.ko for REL into build/kmod/REL.
+build_module() {
+	local rel=$1
+	shift
+	make -s -C "$VCB_TOP" module KDIR="$(kernel_dir "$rel")/kdir" "$@"
+}

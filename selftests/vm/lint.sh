@@ -1,0 +1,56 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# lint.sh checkpatch | sparse SERIES...
+#
+# checkpatch: checkpatch.pl --strict (from linux-source) over driver/.
+# sparse:     a clean rebuild of the module per kernel with W=1 and C=1;
+#             any compiler or sparse warning fails.
+# Each prints one result line per check into VCB_RESULTS (or a summary).
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+what=${1:?usage: lint.sh checkpatch|sparse [SERIES...]}
+shift
+standalone=0
+if [ -z "$VCB_RESULTS" ]; then
+	standalone=1
+	VCB_RESULTS=$(mktemp)
+	trap 'rm -f "$VCB_RESULTS"' EXIT
+fi
+"$VCB_VM/deps.sh"
+
+case $what in
+checkpatch)
+	src=$("$VCB_VM/fetch-source.sh" "$VCANBUS_CACHE")
+	if out=$(cd "$VCB_TOP" && perl "$src/scripts/checkpatch.pl" --no-tree \
+			--strict --terse --show-types -f driver/*.c driver/*.h 2>&1 |
+			grep -E 'ERROR|WARNING|CHECK'); then
+		echo "$out"
+		result FAIL "lint/checkpatch --strict" "$(echo "$out" | wc -l) reports"
+	else
+		result PASS "lint/checkpatch --strict"
+	fi
+	;;
+sparse)
+	mkdir -p "$VCB_TOP/build"
+	for series in ${*:-6.1 6.12}; do
+		rel=$(kernel_rel "$series")
+		log=$VCB_TOP/build/lint-$rel.log
+		rm -rf "$VCB_TOP/build/kmod/$rel"
+		if ! build_module "$rel" C=1 > "$log" 2>&1; then
+			cat "$log"
+			result FAIL "lint/$rel: W=1 and sparse" "build failed"
+		elif grep -E 'warning:|error:' "$log"; then
+			result FAIL "lint/$rel: W=1 and sparse" "warnings"
+		else
+			result PASS "lint/$rel: W=1 and sparse"
+		fi
+	done
+	;;
+*)
+	echo "lint.sh: unknown check '$what'" >&2
+	exit 2
+	;;
+esac
+[ "$standalone" = 0 ] || summary

@@ -1,0 +1,197 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# run.sh [--kernels "6.1 6.12"] [--tests "a b"] [--demo]
+#
+# Boots each Debian kernel in QEMU with the host's root file system shared
+# read-only (see initramfs-init) and runs the selftests in the guest, or, with
+# --demo, selftests/demo.sh on the console. Per kernel it leaves the TAP
+# output, the kernel log of each test, the console and the exit status in
+# build/vm/<release>/, and it counts as failed every test whose kernel log
+# holds a WARNING, BUG, Oops, lockdep, KASAN or UBSAN report and every test
+# that was running when the guest hung.
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+kernels="6.1 6.12"
+tests=""
+mode=test
+while [ $# -gt 0 ]; do
+	case $1 in
+	--kernels)	kernels=$2; shift ;;
+	--tests)	tests=$2; shift ;;
+	--demo)		mode=demo ;;
+	*)		echo "run.sh: unknown argument '$1'" >&2; exit 2 ;;
+	esac
+	shift
+done
+
+# A test may run this long in the guest; the host gives up on a guest that
+# shows no progress for that long plus a margin (boot, shutdown).
+timeout=${VCB_TIMEOUT:-600}
+standalone=0
+if [ -z "$VCB_RESULTS" ]; then
+	standalone=1
+	VCB_RESULTS=$(mktemp)
+	trap 'rm -f "$VCB_RESULTS"' EXIT
+fi
+
+"$VCB_VM/deps.sh"
+src=$("$VCB_VM/fetch-source.sh" "$VCANBUS_CACHE")
+make -s -C "$VCB_TOP/selftests" KSFT_DIR="$src/tools/testing/selftests"
+
+# name path: every selftests/tests/*.sh and the binaries built from *.c.
+list_tests() {
+	local f name
+	for f in "$VCB_TOP"/selftests/tests/*.sh "$VCB_TOP"/selftests/tests/*.c; do
+		[ -e "$f" ] || continue
+		name=$(basename "${f%.*}")
+		if [ -n "$tests" ] && ! grep -qw -- "$name" <<< "$tests"; then
+			continue
+		fi
+		case $f in
+		*.sh)	echo "$name $f" ;;
+		*.c)	echo "$name $VCB_TOP/build/selftests/$name" ;;
+		esac
+	done
+}
+
+kernel_report='WARNING:|BUG:|Oops|KASAN|UBSAN|general protection fault|'\
+'possible (recursive|circular) locking|INFO: task .* blocked|'\
+'unreferenced object|Kernel panic|list_(add|del) corruption|refcount_t:'
+
+# collect REL OUT NAME: turns one test's files into results.
+collect() {
+	local rel=$1 out=$2 name=$3 tap rc report
+	local id="$rel/$name"
+
+	if [ ! -e "$out/$name.rc" ]; then
+		if [ "$(cat "$out/current" 2>/dev/null)" = "$name" ]; then
+			result FAIL "$id" "guest hung while this test ran (watchdog)"
+		else
+			result FAIL "$id" "did not run (guest stopped before it)"
+		fi
+		return
+	fi
+	tap=$out/$name.tap
+	rc=$(cat "$out/$name.rc")
+	# Top-level TAP results: "ok N desc", "ok N desc # SKIP why", "not ok N desc".
+	while IFS= read -r line; do
+		local desc=${line#*ok }
+		desc=${desc#* }
+		case $line in
+		"not ok "*)		result FAIL "$id: $desc" ;;
+		*"# SKIP"*|*"# skip"*)	result SKIP "$id: ${desc%%#*}" "${line##*# [Ss][Kk][Ii][Pp]}" ;;
+		*)			result PASS "$id: $desc" ;;
+		esac
+	done < <(grep -E '^(not )?ok [0-9]+' "$tap" || true)
+
+	if [ "$rc" = 124 ] || [ "$rc" = 137 ]; then
+		result FAIL "$id" "timed out after ${timeout}s"
+	elif ! grep -qE '^(not )?ok [0-9]+' "$tap"; then
+		result FAIL "$id" "no TAP result (exit status $rc)"
+	elif [ "$rc" != 0 ] && [ "$rc" != 4 ] && ! grep -q '^not ok' "$tap"; then
+		result FAIL "$id" "exit status $rc"
+	fi
+	report=$(grep -E -m 1 "$kernel_report" "$out/$name.dmesg" || true)
+	if [ -n "$report" ]; then
+		result FAIL "$id: kernel log clean" "$report"
+	else
+		result PASS "$id: kernel log clean"
+	fi
+	if grep -q '^not ok\|^# FAIL\|^#  *FAIL' "$tap" || [ -n "$report" ]; then
+		echo "---- $id: output (last 40 lines) ----"
+		tail -n 40 "$tap"
+		if [ -n "$report" ]; then
+			echo "---- $id: kernel log ----"
+			grep -E -A 25 "$kernel_report" "$out/$name.dmesg" | head -n 60
+		fi
+	fi
+}
+
+# boot REL OUT: runs the guest, with a watchdog on its progress.
+boot() {
+	local rel=$1 out=$2 kd accel console pid last now since state
+	kd=$(kernel_dir "$rel")
+	if [ -w /dev/kvm ]; then
+		accel=(-accel kvm -cpu host)
+	else
+		accel=(-accel tcg,thread=multi -cpu max)
+	fi
+	if [ "$mode" = demo ]; then
+		console=(-serial stdio)
+	else
+		console=(-serial "file:$out/console.log")
+	fi
+	qemu-system-x86_64 -machine q35 "${accel[@]}" -smp 2 -m 2048 \
+		-display none -monitor none -no-reboot "${console[@]}" \
+		-kernel "$kd/vmlinuz" -initrd "$kd/initramfs.gz" \
+		-append "console=ttyS0 panic=-1 $([ "$mode" = demo ] && echo quiet) \
+vcb_run=$VCB_VM/guest-run.sh vcb_out=$out vcb_mods=$(readlink -f "$kd/modules")" \
+		-fsdev local,id=root,path=/,security_model=none,readonly=on,multidevs=remap \
+		-device virtio-9p-pci,fsdev=root,mount_tag=hostroot \
+		-fsdev local,id=out,path="$out",security_model=none,multidevs=remap \
+		-device virtio-9p-pci,fsdev=out,mount_tag=results \
+		< /dev/null &
+	pid=$!
+	last=""
+	since=$(date +%s)
+	while kill -0 "$pid" 2>/dev/null; do
+		sleep 1
+		state=$(cat "$out/current" 2>/dev/null || true)
+		now=$(date +%s)
+		if [ "$state" != "$last" ]; then
+			last=$state
+			since=$now
+		elif [ $((now - since)) -gt $((timeout + 120)) ]; then
+			echo "run.sh: $rel: no progress for $((now - since))s in '${state:-boot}': stopping the guest" >&2
+			kill "$pid"
+			break
+		fi
+	done
+	wait "$pid" || true
+}
+
+mkdir -p "$VCB_TOP/build"
+for series in $kernels; do
+	rel=$(kernel_rel "$series")
+	kd=$(kernel_dir "$rel")
+	out=$VCB_TOP/build/vm/$rel
+	if ! build_module "$rel" > "$VCB_TOP/build/module-$rel.log" 2>&1; then
+		cat "$VCB_TOP/build/module-$rel.log"
+		result FAIL "$rel/build" "module build failed"
+		continue
+	fi
+	# The guest loads the module with modprobe, like a host after "make install".
+	mkdir -p "$kd/modules/updates"
+	cp "$VCB_TOP/build/kmod/$rel/vcanbus.ko" "$kd/modules/updates/"
+	base=$(readlink -f "$kd/modules")
+	depmod -b "${base%/lib/modules/"$rel"}" "$rel"
+	"$VCB_VM/mkinitramfs.sh" "$kd"
+
+	rm -rf "$out"
+	mkdir -p "$out"
+	cat > "$out/env" <<-EOF
+	VCB_TOP=$VCB_TOP
+	VCB_MODE=$mode
+	VCB_TIMEOUT=$timeout
+	VCB_BUILD=$VCB_TOP/build
+	EOF
+	list_tests > "$out/tests.list"
+	if [ "$mode" = demo ]; then
+		echo "== vcanbus demo in a QEMU guest running Linux $rel"
+		boot "$rel" "$out"
+		continue
+	fi
+	echo "== $rel: $(wc -l < "$out/tests.list") test programs"
+	start=$(date +%s)
+	boot "$rel" "$out"
+	while read -r name _; do
+		collect "$rel" "$out" "$name"
+	done < "$out/tests.list"
+	echo "== $rel: done in $(($(date +%s) - start))s; logs in $out"
+done
+
+if [ "$standalone" = 1 ] && [ "$mode" = test ]; then
+	summary
+fi
