@@ -1,40 +1,251 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The configfs tree: /sys/kernel/config/vcanbus/<bus>/<node>.
+ * The configfs tree:
+ *
+ *   /sys/kernel/config/vcanbus/		mkdir <bus>
+ *   /sys/kernel/config/vcanbus/<bus>/		mkdir <node>; timing, frames
+ *   /sys/kernel/config/vcanbus/<bus>/<node>/	ifindex, tx_mailboxes, tx_order
+ *
+ * A node is created in the network namespace of the process that makes its
+ * directory. Values that cannot change while a node is up answer -EBUSY,
+ * values out of range -EINVAL; a refused write changes nothing.
  */
 #include <linux/module.h>
+#include <linux/nsproxy.h>
+#include <linux/rtnetlink.h>
 #include <linux/slab.h>
 
 #include "vcanbus.h"
 
-struct vcanbus_bus_cfg {
-	struct config_group group;
+static struct vcanbus_bus *to_vcanbus_bus(struct config_item *item)
+{
+	return container_of(to_config_group(item), struct vcanbus_bus, group);
+}
+
+static struct vcanbus_node *to_vcanbus_node(struct config_item *item)
+{
+	return container_of(to_config_group(item), struct vcanbus_node, group);
+}
+
+/* Finds @buf (one word, an optional newline) in @names; -EINVAL if absent. */
+static int vcanbus_parse_word(const char *buf, const char *const *names,
+			      unsigned int count)
+{
+	int i = __sysfs_match_string(names, count, buf);
+
+	return i < 0 ? -EINVAL : i;
+}
+
+/* ---- node attributes ---- */
+
+static ssize_t vcanbus_node_ifindex_show(struct config_item *item, char *page)
+{
+	return sysfs_emit(page, "%d\n", READ_ONCE(to_vcanbus_node(item)->ndev->ifindex));
+}
+
+static ssize_t vcanbus_node_tx_mailboxes_show(struct config_item *item, char *page)
+{
+	return sysfs_emit(page, "%u\n", to_vcanbus_node(item)->tx_mailboxes);
+}
+
+static ssize_t vcanbus_node_tx_mailboxes_store(struct config_item *item,
+					       const char *page, size_t len)
+{
+	struct vcanbus_node *node = to_vcanbus_node(item);
+	unsigned int n;
+	int err;
+
+	err = kstrtouint(page, 0, &n);
+	if (err)
+		return err;
+	if (n < 1 || n > VCANBUS_TX_MAILBOXES_MAX)
+		return -EINVAL;
+
+	rtnl_lock();
+	if (netif_running(node->ndev))
+		err = -EBUSY;
+	else
+		node->tx_mailboxes = n;
+	rtnl_unlock();
+	return err ?: len;
+}
+
+static const char *const vcanbus_tx_order_names[] = {
+	[VCANBUS_TX_FIFO]	= "fifo",
+	[VCANBUS_TX_PRIORITY]	= "priority",
 };
+
+static ssize_t vcanbus_node_tx_order_show(struct config_item *item, char *page)
+{
+	return sysfs_emit(page, "%s\n",
+			  vcanbus_tx_order_names[to_vcanbus_node(item)->tx_order]);
+}
+
+static ssize_t vcanbus_node_tx_order_store(struct config_item *item,
+					   const char *page, size_t len)
+{
+	struct vcanbus_node *node = to_vcanbus_node(item);
+	int order, err = 0;
+
+	order = vcanbus_parse_word(page, vcanbus_tx_order_names,
+				   ARRAY_SIZE(vcanbus_tx_order_names));
+	if (order < 0)
+		return order;
+
+	rtnl_lock();
+	if (netif_running(node->ndev))
+		err = -EBUSY;
+	else
+		node->tx_order = order;
+	rtnl_unlock();
+	return err ?: len;
+}
+
+CONFIGFS_ATTR_RO(vcanbus_node_, ifindex);
+CONFIGFS_ATTR(vcanbus_node_, tx_mailboxes);
+CONFIGFS_ATTR(vcanbus_node_, tx_order);
+
+static struct configfs_attribute *vcanbus_node_attrs[] = {
+	&vcanbus_node_attr_ifindex,
+	&vcanbus_node_attr_tx_mailboxes,
+	&vcanbus_node_attr_tx_order,
+	NULL,
+};
+
+static void vcanbus_node_release(struct config_item *item)
+{
+	vcanbus_node_free(to_vcanbus_node(item));
+}
+
+static struct configfs_item_operations vcanbus_node_item_ops = {
+	.release	= vcanbus_node_release,
+};
+
+const struct config_item_type vcanbus_node_type = {
+	.ct_item_ops	= &vcanbus_node_item_ops,
+	.ct_attrs	= vcanbus_node_attrs,
+	.ct_owner	= THIS_MODULE,
+};
+
+/* ---- bus attributes ---- */
+
+static const char *const vcanbus_timing_names[] = {
+	[VCANBUS_TIMING_INSTANT]	= "instant",
+	[VCANBUS_TIMING_WIRE]		= "wire",
+};
+
+static ssize_t vcanbus_bus_timing_show(struct config_item *item, char *page)
+{
+	return sysfs_emit(page, "%s\n",
+			  vcanbus_timing_names[to_vcanbus_bus(item)->timing]);
+}
+
+static ssize_t vcanbus_bus_timing_store(struct config_item *item,
+					const char *page, size_t len)
+{
+	struct vcanbus_bus *bus = to_vcanbus_bus(item);
+	struct vcanbus_node *node;
+	int timing, err = 0;
+
+	timing = vcanbus_parse_word(page, vcanbus_timing_names,
+				    ARRAY_SIZE(vcanbus_timing_names));
+	if (timing < 0)
+		return timing;
+	if (timing == VCANBUS_TIMING_WIRE) {
+		pr_warn_ratelimited("%s: %s: wire timing is not implemented yet\n",
+				    VCANBUS_NAME, config_item_name(item));
+		return -EOPNOTSUPP;
+	}
+
+	/* Nodes join and leave only under RTNL and the bus lock. */
+	rtnl_lock();
+	spin_lock_bh(&bus->lock);
+	list_for_each_entry(node, &bus->nodes, bus_list)
+		if (node->running)
+			err = -EBUSY;
+	if (!err)
+		bus->timing = timing;
+	spin_unlock_bh(&bus->lock);
+	rtnl_unlock();
+	return err ?: len;
+}
+
+static ssize_t vcanbus_bus_frames_show(struct config_item *item, char *page)
+{
+	struct vcanbus_bus *bus = to_vcanbus_bus(item);
+	u64 frames;
+
+	spin_lock_bh(&bus->lock);
+	frames = bus->stats.frames;
+	spin_unlock_bh(&bus->lock);
+	return sysfs_emit(page, "%llu\n", frames);
+}
+
+CONFIGFS_ATTR(vcanbus_bus_, timing);
+CONFIGFS_ATTR_RO(vcanbus_bus_, frames);
+
+static struct configfs_attribute *vcanbus_bus_attrs[] = {
+	&vcanbus_bus_attr_timing,
+	&vcanbus_bus_attr_frames,
+	NULL,
+};
+
+static struct config_group *vcanbus_bus_make_node(struct config_group *group,
+						  const char *name)
+{
+	struct vcanbus_node *node;
+
+	node = vcanbus_node_create(to_vcanbus_bus(&group->cg_item), name,
+				   current->nsproxy->net_ns);
+	return IS_ERR(node) ? ERR_CAST(node) : &node->group;
+}
+
+static void vcanbus_bus_drop_node(struct config_group *group,
+				  struct config_item *item)
+{
+	vcanbus_node_destroy(to_vcanbus_node(item));
+	config_item_put(item);
+}
 
 static void vcanbus_bus_release(struct config_item *item)
 {
-	kfree(container_of(to_config_group(item), struct vcanbus_bus_cfg, group));
+	kfree(to_vcanbus_bus(item));
 }
 
 static struct configfs_item_operations vcanbus_bus_item_ops = {
 	.release	= vcanbus_bus_release,
 };
 
+static struct configfs_group_operations vcanbus_bus_group_ops = {
+	.make_group	= vcanbus_bus_make_node,
+	.drop_item	= vcanbus_bus_drop_node,
+};
+
 static const struct config_item_type vcanbus_bus_type = {
 	.ct_item_ops	= &vcanbus_bus_item_ops,
+	.ct_group_ops	= &vcanbus_bus_group_ops,
+	.ct_attrs	= vcanbus_bus_attrs,
 	.ct_owner	= THIS_MODULE,
 };
+
+static struct vcanbus_bus *vcanbus_bus_alloc(const char *name)
+{
+	struct vcanbus_bus *bus;
+
+	bus = kzalloc(sizeof(*bus), GFP_KERNEL);
+	if (!bus)
+		return NULL;
+	vcanbus_bus_init(bus);
+	config_group_init_type_name(&bus->group, name, &vcanbus_bus_type);
+	return bus;
+}
 
 static struct config_group *vcanbus_make_bus(struct config_group *group,
 					     const char *name)
 {
-	struct vcanbus_bus_cfg *bus;
+	struct vcanbus_bus *bus = vcanbus_bus_alloc(name);
 
-	bus = kzalloc(sizeof(*bus), GFP_KERNEL);
-	if (!bus)
-		return ERR_PTR(-ENOMEM);
-	config_group_init_type_name(&bus->group, name, &vcanbus_bus_type);
-	return &bus->group;
+	return bus ? &bus->group : ERR_PTR(-ENOMEM);
 }
 
 static struct configfs_group_operations vcanbus_root_group_ops = {
@@ -55,14 +266,101 @@ static struct configfs_subsystem vcanbus_subsys = {
 	},
 };
 
-int vcanbus_configfs_init(void)
+/*
+ * The bus and nodes of the "nodes" module parameter. They are the
+ * module's, not the user's: they cannot be removed with rmdir and go away
+ * with the module (unloading is refused while user-made directories exist).
+ */
+static struct vcanbus_bus *vcanbus_param_bus;
+static struct vcanbus_node **vcanbus_param_nodes;
+static unsigned int vcanbus_param_count;
+
+static void vcanbus_param_destroy(void)
 {
+	while (vcanbus_param_count) {
+		struct vcanbus_node *node = vcanbus_param_nodes[--vcanbus_param_count];
+
+		configfs_unregister_group(&node->group);
+		vcanbus_node_destroy(node);
+		config_item_put(&node->group.cg_item);
+	}
+	kfree(vcanbus_param_nodes);
+	vcanbus_param_nodes = NULL;
+	if (vcanbus_param_bus) {
+		configfs_unregister_group(&vcanbus_param_bus->group);
+		config_item_put(&vcanbus_param_bus->group.cg_item);
+		vcanbus_param_bus = NULL;
+	}
+}
+
+static int vcanbus_param_create(unsigned int nodes)
+{
+	char name[IFNAMSIZ];
+	int err;
+
+	vcanbus_param_nodes = kcalloc(nodes, sizeof(*vcanbus_param_nodes), GFP_KERNEL);
+	vcanbus_param_bus = vcanbus_bus_alloc("bus0");
+	if (!vcanbus_param_nodes || !vcanbus_param_bus) {
+		kfree(vcanbus_param_bus);
+		vcanbus_param_bus = NULL;
+		err = -ENOMEM;
+		goto err_destroy;
+	}
+	err = configfs_register_group(&vcanbus_subsys.su_group, &vcanbus_param_bus->group);
+	if (err) {
+		kfree(vcanbus_param_bus);
+		vcanbus_param_bus = NULL;
+		goto err_destroy;
+	}
+
+	while (vcanbus_param_count < nodes) {
+		struct vcanbus_node *node;
+
+		snprintf(name, sizeof(name), "vcan%u", vcanbus_param_count);
+		node = vcanbus_node_create(vcanbus_param_bus, name, &init_net);
+		if (IS_ERR(node)) {
+			err = PTR_ERR(node);
+			goto err_destroy;
+		}
+		err = configfs_register_group(&vcanbus_param_bus->group, &node->group);
+		if (err) {
+			vcanbus_node_destroy(node);
+			config_item_put(&node->group.cg_item);
+			goto err_destroy;
+		}
+		vcanbus_param_nodes[vcanbus_param_count++] = node;
+	}
+	return 0;
+
+err_destroy:
+	pr_err("%s: cannot create bus0 with %u nodes: %d\n", VCANBUS_NAME, nodes, err);
+	vcanbus_param_destroy();
+	return err;
+}
+
+int vcanbus_configfs_init(unsigned int nodes)
+{
+	int err;
+
 	config_group_init(&vcanbus_subsys.su_group);
 	mutex_init(&vcanbus_subsys.su_mutex);
-	return configfs_register_subsystem(&vcanbus_subsys);
+	err = configfs_register_subsystem(&vcanbus_subsys);
+	if (err)
+		return err;
+	if (nodes) {
+		err = vcanbus_param_create(nodes);
+		if (err)
+			goto err_unregister_subsystem;
+	}
+	return 0;
+
+err_unregister_subsystem:
+	configfs_unregister_subsystem(&vcanbus_subsys);
+	return err;
 }
 
 void vcanbus_configfs_exit(void)
 {
+	vcanbus_param_destroy();
 	configfs_unregister_subsystem(&vcanbus_subsys);
 }

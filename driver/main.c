@@ -6,9 +6,13 @@
 
 #include "vcanbus.h"
 
+static unsigned int nodes;
+module_param(nodes, uint, 0444);
+MODULE_PARM_DESC(nodes, "Create bus0 with this many nodes vcan0.. at load (default 0)");
+
 static int __init vcanbus_init(void)
 {
-	return vcanbus_configfs_init();
+	return vcanbus_configfs_init(nodes);
 }
 
 static void __exit vcanbus_exit(void)

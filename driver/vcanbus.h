@@ -2,21 +2,120 @@
 /*
  * vcanbus: CAN controllers on an emulated, shared CAN bus.
  *
- * Objects: a bus (an emulated wire, a configfs group under
- * /sys/kernel/config/vcanbus/) holds nodes (each a candev, a configfs group
- * inside its bus).
+ * A bus (struct vcanbus_bus, a configfs group under /sys/kernel/config/vcanbus/)
+ * is an emulated wire. A node (struct vcanbus_node, the private data of a
+ * candev, a configfs group inside its bus) is a CAN controller on it.
+ *
+ * Data path: ndo_start_xmit puts a frame into one of the node's transmit
+ * mailboxes (node->txq) and runs the bus scheduler. The scheduler, always
+ * under bus->lock, picks the next frame of the bus and completes it: every
+ * receiving node gets a copy on its receive queue (node->rxq), the sender
+ * gets its echo on its own receive queue, in that same bus order. Each
+ * node's NAPI poll hands its queue to the stack, so every socket sees the
+ * frames of one node in bus order, whichever CPUs the senders ran on.
  */
 #ifndef _VCANBUS_H
 #define _VCANBUS_H
 
+#include <linux/can/dev.h>
 #include <linux/configfs.h>
+#include <linux/netdevice.h>
+#include <linux/skbuff.h>
+#include <linux/spinlock.h>
 
 #include "compat.h"
 
-#define VCANBUS_NAME "vcanbus"
+#define VCANBUS_NAME		"vcanbus"
+
+/* Transmit mailboxes per node: default and the most a node may have. */
+#define VCANBUS_TX_MAILBOXES	4
+#define VCANBUS_TX_MAILBOXES_MAX 64
+
+/*
+ * A receive queue holds at most this many frames. When a frame would not
+ * fit into one of its receivers' queues, the bus holds it back (and so the
+ * senders' queues stop) until that receiver's NAPI poll has made room: the
+ * driver never drops a frame a receiver should get.
+ */
+#define VCANBUS_RXQ_LEN		1024
+#define VCANBUS_NAPI_WEIGHT	64
+
+enum vcanbus_timing {
+	VCANBUS_TIMING_INSTANT,
+	VCANBUS_TIMING_WIRE,
+};
+
+enum vcanbus_tx_order {
+	VCANBUS_TX_FIFO,	/* mailboxes go out in the order they were filled */
+	VCANBUS_TX_PRIORITY,	/* lowest arbitration field first */
+};
+
+struct vcanbus_bus_stats {
+	u64 frames;		/* frames completed on the bus */
+};
+
+struct vcanbus_bus {
+	struct config_group group;
+
+	/* protects nodes, every node's txq and running flag, the stats below */
+	spinlock_t lock;
+	struct list_head nodes;		/* vcanbus_node.bus_list */
+	enum vcanbus_timing timing;
+	/*
+	 * A receiver's rxq was full: the scheduler stopped. Written under
+	 * lock, read without it by the NAPI polls that restart it.
+	 */
+	bool stalled;
+	u64 seq;			/* arrival order of frames in mailboxes */
+	struct vcanbus_bus_stats stats;
+};
+
+struct vcanbus_node {
+	struct can_priv can;		/* first: can-dev's private data */
+	struct net_device *ndev;
+	struct vcanbus_bus *bus;
+	struct config_group group;
+	struct list_head bus_list;	/* in bus->nodes, under bus->lock */
+
+	/* under bus->lock: */
+	bool running;			/* open: transmits and receives */
+	struct sk_buff_head txq;	/* filled mailboxes, in arrival order */
+
+	/* changed only while the netdev is down (under RTNL): */
+	unsigned int tx_mailboxes;
+	enum vcanbus_tx_order tx_order;
+
+	struct sk_buff_head rxq;	/* frames for the stack, in bus order */
+	struct napi_struct napi;
+};
+
+/* What the bus keeps with a frame in skb->cb. */
+struct vcanbus_skb_cb {
+	u64 seq;			/* in a mailbox: arrival order */
+	bool echo;			/* on an rxq: the sender's own frame */
+};
+
+static inline struct vcanbus_skb_cb *vcanbus_skb_cb(struct sk_buff *skb)
+{
+	BUILD_BUG_ON(sizeof(struct vcanbus_skb_cb) > sizeof(skb->cb));
+	return (struct vcanbus_skb_cb *)skb->cb;
+}
+
+/* bus.c APIs: */
+void vcanbus_bus_init(struct vcanbus_bus *bus);
+void vcanbus_bus_run(struct vcanbus_bus *bus);
+void vcanbus_bus_kick(struct vcanbus_bus *bus);
+
+/* node.c APIs: */
+struct vcanbus_node *vcanbus_node_create(struct vcanbus_bus *bus,
+					 const char *name, struct net *net);
+void vcanbus_node_destroy(struct vcanbus_node *node);
+void vcanbus_node_free(struct vcanbus_node *node);
+void vcanbus_node_queue_rx(struct vcanbus_node *node, struct sk_buff *skb);
 
 /* configfs.c APIs: */
-int vcanbus_configfs_init(void);
+int vcanbus_configfs_init(unsigned int nodes);
 void vcanbus_configfs_exit(void);
+extern const struct config_item_type vcanbus_node_type;
 
 #endif /* _VCANBUS_H */

@@ -38,6 +38,26 @@ check() {
 	fi
 }
 
+# refused WHAT ERROR CMD...: CMD must fail with ERROR (strerror text) in
+# its message, e.g. refused "bad value" "Invalid argument" write FILE VALUE.
+refused() {
+	local what=$1 error=$2 output
+	shift 2
+	if output=$("$@" 2>&1); then
+		fail "$what" "command succeeded: $*"
+	elif [[ $output != *"$error"* ]]; then
+		fail "$what" "expected '$error', got: $output"
+	else
+		ok "$what"
+	fi
+}
+
+# write FILE VALUE: one write(2) of VALUE, its error message on failure.
+write() {
+	(printf '%s' "$2" > "$1") 2>&1 | sed 's/.*: //' >&2
+	return "${PIPESTATUS[0]}"
+}
+
 # expect_eq WHAT EXPECTED ACTUAL
 expect_eq() {
 	if [ "$2" = "$3" ]; then

@@ -1,0 +1,225 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The bus: picks the next frame among the nodes' mailboxes and completes it,
+ * delivering it to every receiving node and the echo to its sender, in one
+ * order for the whole bus.
+ *
+ * Everything here runs under bus->lock, which is only ever taken with
+ * bottom halves disabled (xmit, NAPI poll, process context with _bh).
+ */
+#include <linux/can/dev.h>
+#include <linux/can/length.h>
+#include <linux/can/skb.h>
+
+#include "vcanbus.h"
+
+void vcanbus_bus_init(struct vcanbus_bus *bus)
+{
+	spin_lock_init(&bus->lock);
+	INIT_LIST_HEAD(&bus->nodes);
+	bus->timing = VCANBUS_TIMING_INSTANT;
+}
+
+static bool vcanbus_is_fd(const struct sk_buff *skb)
+{
+	return can_is_canfd_skb(skb);
+}
+
+/*
+ * The arbitration field as it goes on the wire, as a number: the lower wins.
+ * ISO 11898-1 bit order: 11 base ID bits, then RTR (base format) or SRR
+ * (always recessive, extended format), IDE, the 18 ID extension bits and
+ * RTR (extended format), and last FDF, where a Classical frame beats an FD
+ * frame with the same identifier. Base-format frames have no extension
+ * bits: the IDE bit decides before them.
+ */
+static u64 vcanbus_arbitration_key(const struct sk_buff *skb)
+{
+	canid_t id = ((const struct canfd_frame *)skb->data)->can_id;
+	u64 rtr = !!(id & CAN_RTR_FLAG);
+	u64 fdf = can_is_canfd_skb(skb);
+
+	if (id & CAN_EFF_FLAG)
+		return (u64)((id & CAN_EFF_MASK) >> 18) << 22 | 1ULL << 21 |
+		       1ULL << 20 | (u64)(id & 0x3ffff) << 2 | rtr << 1 | fdf;
+	return (u64)(id & CAN_SFF_MASK) << 22 | rtr << 21 | fdf;
+}
+
+/* The node's mailbox that would go out next, by its tx_order. */
+static struct sk_buff *vcanbus_node_next_tx(struct vcanbus_node *node)
+{
+	struct sk_buff *skb, *best;
+
+	best = skb_peek(&node->txq);
+	if (!best || node->tx_order == VCANBUS_TX_FIFO)
+		return best;
+
+	/* Lowest first; the queue is in arrival order, so ties keep it. */
+	skb_queue_walk(&node->txq, skb) {
+		if (vcanbus_arbitration_key(skb) < vcanbus_arbitration_key(best))
+			best = skb;
+	}
+	return best;
+}
+
+/*
+ * Instant timing: of the frames each node would send next, the one that
+ * arrived first.
+ */
+static struct vcanbus_node *vcanbus_bus_next(struct vcanbus_bus *bus,
+					     struct sk_buff **skbp)
+{
+	struct vcanbus_node *node, *winner = NULL;
+	struct sk_buff *skb, *best = NULL;
+
+	list_for_each_entry(node, &bus->nodes, bus_list) {
+		if (!node->running)
+			continue;
+		skb = vcanbus_node_next_tx(node);
+		if (skb && (!best ||
+			    vcanbus_skb_cb(skb)->seq < vcanbus_skb_cb(best)->seq)) {
+			best = skb;
+			winner = node;
+		}
+	}
+	*skbp = best;
+	return winner;
+}
+
+/* Does @rx take a frame from @tx off the bus? */
+static bool vcanbus_receives(const struct vcanbus_node *rx,
+			     const struct vcanbus_node *tx, bool fd)
+{
+	if (!rx->running || rx->can.state == CAN_STATE_BUS_OFF)
+		return false;
+	if (rx == tx && !(rx->can.ctrlmode & CAN_CTRLMODE_LOOPBACK))
+		return false;
+	/* A node without FD does not take FD frames. */
+	return !fd || (rx->can.ctrlmode & CAN_CTRLMODE_FD);
+}
+
+/*
+ * Is there room for the frame in the queue of each node that receives it
+ * (its sender needs two places: echo and, in loopback mode, RX)?
+ */
+static bool vcanbus_deliverable(struct vcanbus_bus *bus,
+				struct vcanbus_node *tx, bool fd)
+{
+	struct vcanbus_node *rx;
+
+	list_for_each_entry(rx, &bus->nodes, bus_list) {
+		unsigned int need = (rx == tx) ? 2 : 1;
+
+		if ((rx == tx || vcanbus_receives(rx, tx, fd)) &&
+		    skb_queue_len(&rx->rxq) + need > VCANBUS_RXQ_LEN)
+			return false;
+	}
+	return true;
+}
+
+/* A copy of the frame as @rx's controller receives it. */
+static struct sk_buff *vcanbus_rx_skb(struct vcanbus_node *rx,
+				      const struct vcanbus_node *tx,
+				      const struct sk_buff *tx_skb)
+{
+	struct sk_buff *skb;
+
+	if (vcanbus_is_fd(tx_skb)) {
+		struct canfd_frame *cfd;
+
+		skb = alloc_canfd_skb(rx->ndev, &cfd);
+		if (skb)
+			memcpy(cfd, tx_skb->data, CANFD_MTU);
+	} else {
+		const struct can_frame *tcf = (struct can_frame *)tx_skb->data;
+		struct can_frame *cf;
+
+		skb = alloc_can_skb(rx->ndev, &cf);
+		if (skb) {
+			cf->can_id = tcf->can_id;
+			/*
+			 * The wire carries a DLC, 9..15 only from a sender in
+			 * cc-len8-dlc mode, shown only by such a receiver.
+			 */
+			can_frame_set_cc_len(cf, can_get_cc_dlc(tcf, tx->can.ctrlmode),
+					     rx->can.ctrlmode);
+			memcpy(cf->data, tcf->data, cf->len);
+		}
+	}
+	return skb;
+}
+
+static void vcanbus_complete(struct vcanbus_bus *bus, struct vcanbus_node *tx,
+			     struct sk_buff *skb, ktime_t end)
+{
+	struct net_device_stats *stats = &tx->ndev->stats;
+	bool fd = vcanbus_is_fd(skb);
+	struct vcanbus_node *rx;
+
+	list_for_each_entry(rx, &bus->nodes, bus_list) {
+		struct sk_buff *rx_skb;
+
+		if (!vcanbus_receives(rx, tx, fd))
+			continue;
+		rx_skb = vcanbus_rx_skb(rx, tx, skb);
+		if (!rx_skb) {
+			rx->ndev->stats.rx_dropped++;
+			continue;
+		}
+		rx_skb->tstamp = end;
+		vcanbus_skb_cb(rx_skb)->echo = false;
+		vcanbus_node_queue_rx(rx, rx_skb);
+	}
+
+	stats->tx_packets++;
+	stats->tx_bytes += can_skb_get_data_len(skb);
+	bus->stats.frames++;
+
+	/* The echo, as can_get_echo_skb() would give it, but in bus order. */
+	if (skb->pkt_type == PACKET_LOOPBACK) {
+		skb->pkt_type = PACKET_BROADCAST;
+		skb->tstamp = end;
+		vcanbus_skb_cb(skb)->echo = true;
+		vcanbus_node_queue_rx(tx, skb);
+	} else {
+		consume_skb(skb);
+	}
+
+	if (skb_queue_len(&tx->txq) < tx->tx_mailboxes)
+		netif_wake_queue(tx->ndev);
+}
+
+/**
+ * vcanbus_bus_run() - complete frames until the mailboxes are empty
+ * @bus: the bus, its lock held
+ *
+ * Stops when a frame's receiver has no room: vcanbus_bus_kick() from that
+ * receiver's NAPI poll runs it again.
+ */
+void vcanbus_bus_run(struct vcanbus_bus *bus)
+{
+	struct vcanbus_node *tx;
+	struct sk_buff *skb;
+
+	lockdep_assert_held(&bus->lock);
+
+	while ((tx = vcanbus_bus_next(bus, &skb))) {
+		if (!vcanbus_deliverable(bus, tx, vcanbus_is_fd(skb))) {
+			WRITE_ONCE(bus->stalled, true);
+			return;
+		}
+		__skb_unlink(skb, &tx->txq);
+		vcanbus_complete(bus, tx, skb, ktime_get_real());
+	}
+	WRITE_ONCE(bus->stalled, false);
+}
+
+/* Restart a stalled bus; called by a NAPI poll that made room. */
+void vcanbus_bus_kick(struct vcanbus_bus *bus)
+{
+	if (!READ_ONCE(bus->stalled))
+		return;
+	spin_lock_bh(&bus->lock);
+	vcanbus_bus_run(bus);
+	spin_unlock_bh(&bus->lock);
+}

@@ -1,0 +1,349 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * A node: the candev. Bit timing, modes and restart through can-dev's
+ * netlink (ip link ... type can ...), transmit into the bus, receive from
+ * it through the node's own NAPI context.
+ */
+#include <linux/can/skb.h>
+#include <linux/ethtool.h>
+#include <linux/module.h>
+#include <net/net_namespace.h>
+
+#include "vcanbus.h"
+
+/*
+ * An emulated controller with a 40 MHz clock and the bit-timing ranges of
+ * the common CAN FD IP cores, so that "bitrate" and "dbitrate" from
+ * 10 kbit/s to 1 and 8 Mbit/s are computed by can-dev as on hardware.
+ */
+#define VCANBUS_CLOCK_HZ	40000000
+
+static const struct can_bittiming_const vcanbus_bittiming_const = {
+	.name		= VCANBUS_NAME,
+	.tseg1_min	= 2,	/* time quanta */
+	.tseg1_max	= 256,
+	.tseg2_min	= 1,
+	.tseg2_max	= 128,
+	.sjw_max	= 128,
+	.brp_min	= 1,
+	.brp_max	= 512,
+	.brp_inc	= 1,
+};
+
+static const struct can_bittiming_const vcanbus_data_bittiming_const = {
+	.name		= VCANBUS_NAME,
+	.tseg1_min	= 1,	/* time quanta */
+	.tseg1_max	= 32,
+	.tseg2_min	= 1,
+	.tseg2_max	= 16,
+	.sjw_max	= 16,
+	.brp_min	= 1,
+	.brp_max	= 32,
+	.brp_inc	= 1,
+};
+
+/*
+ * Preset timing, so that "ip link set <node> up" works at once:
+ * 500 kbit/s = 40 MHz / (1 + 69 + 10) tq, sample point 87.5 %, and for
+ * FD 2 Mbit/s = 40 MHz / (1 + 15 + 4) tq, sample point 80 %.
+ */
+static const struct can_bittiming vcanbus_default_bittiming = {
+	.bitrate	= 500000,
+	.sample_point	= 875,	/* tenths of a percent */
+	.tq		= 25,	/* ns */
+	.prop_seg	= 34,
+	.phase_seg1	= 35,
+	.phase_seg2	= 10,
+	.sjw		= 1,
+	.brp		= 1,
+};
+
+static const struct can_bittiming vcanbus_default_data_bittiming = {
+	.bitrate	= 2000000,
+	.sample_point	= 800,
+	.tq		= 25,
+	.prop_seg	= 7,
+	.phase_seg1	= 8,
+	.phase_seg2	= 4,
+	.sjw		= 1,
+	.brp		= 1,
+};
+
+void vcanbus_node_queue_rx(struct vcanbus_node *node, struct sk_buff *skb)
+{
+	skb_queue_tail(&node->rxq, skb);
+	napi_schedule(&node->napi);
+}
+
+static int vcanbus_node_poll(struct napi_struct *napi, int budget)
+{
+	struct vcanbus_node *node = container_of(napi, struct vcanbus_node, napi);
+	struct net_device_stats *stats = &node->ndev->stats;
+	struct sk_buff *skb;
+	int done = 0;
+
+	while (done < budget && (skb = skb_dequeue(&node->rxq))) {
+		const struct canfd_frame *cfd = (struct canfd_frame *)skb->data;
+
+		/* Echoes count as sent (on completion), not as received. */
+		if (!vcanbus_skb_cb(skb)->echo && !(cfd->can_id & CAN_ERR_FLAG)) {
+			stats->rx_packets++;
+			if (!(cfd->can_id & CAN_RTR_FLAG))
+				stats->rx_bytes += cfd->len;
+		}
+		netif_receive_skb(skb);
+		done++;
+	}
+	if (done < budget)
+		napi_complete_done(napi, done);
+
+	/* The bus may be waiting for room in this queue. */
+	if (skb_queue_len(&node->rxq) <= VCANBUS_RXQ_LEN / 2)
+		vcanbus_bus_kick(node->bus);
+	return done;
+}
+
+/* What no controller can put on the wire; can-dev checked the length. */
+static bool vcanbus_tx_invalid(struct vcanbus_node *node, struct sk_buff *skb)
+{
+	const struct canfd_frame *cfd = (struct canfd_frame *)skb->data;
+
+	if (cfd->can_id & CAN_ERR_FLAG)
+		return true;
+	if (can_is_canfd_skb(skb))
+		return !(node->can.ctrlmode & CAN_CTRLMODE_FD) ||
+		       (cfd->can_id & CAN_RTR_FLAG);
+	return false;
+}
+
+static netdev_tx_t vcanbus_node_xmit(struct sk_buff *skb, struct net_device *ndev)
+{
+	struct vcanbus_node *node = netdev_priv(ndev);
+	struct vcanbus_bus *bus = node->bus;
+
+	if (can_dev_dropped_skb(ndev, skb))
+		return NETDEV_TX_OK;
+	if (vcanbus_tx_invalid(node, skb)) {
+		ndev->stats.tx_dropped++;
+		kfree_skb(skb);
+		return NETDEV_TX_OK;
+	}
+	/* Keep it as the echo skb: owned by the sending socket, unshared. */
+	skb = can_create_echo_skb(skb);
+	if (!skb) {
+		ndev->stats.tx_dropped++;
+		return NETDEV_TX_OK;
+	}
+	skb->dev = ndev;
+	skb->ip_summed = CHECKSUM_UNNECESSARY;
+	skb_tx_timestamp(skb);
+	if (can_is_canfd_skb(skb)) {
+		struct canfd_frame *cfd = (struct canfd_frame *)skb->data;
+
+		/* The controller, not the frame, says if it is error passive. */
+		cfd->flags &= ~CANFD_ESI;
+		if (node->can.state >= CAN_STATE_ERROR_PASSIVE)
+			cfd->flags |= CANFD_ESI;
+	}
+
+	spin_lock(&bus->lock);
+	vcanbus_skb_cb(skb)->seq = bus->seq++;
+	__skb_queue_tail(&node->txq, skb);
+	if (skb_queue_len(&node->txq) >= node->tx_mailboxes)
+		netif_stop_queue(ndev);
+	vcanbus_bus_run(bus);
+	spin_unlock(&bus->lock);
+
+	return NETDEV_TX_OK;
+}
+
+static int vcanbus_node_open(struct net_device *ndev)
+{
+	struct vcanbus_node *node = netdev_priv(ndev);
+	struct vcanbus_bus *bus = node->bus;
+	int err;
+
+	err = open_candev(ndev);
+	if (err)
+		return err;
+
+	napi_enable(&node->napi);
+	spin_lock_bh(&bus->lock);
+	node->can.state = CAN_STATE_ERROR_ACTIVE;
+	node->running = true;
+	spin_unlock_bh(&bus->lock);
+	netif_start_queue(ndev);
+	return 0;
+}
+
+/* Frames still in the mailboxes never reach the bus: aborted. */
+static void vcanbus_node_abort_tx(struct vcanbus_node *node)
+{
+	struct net_device_stats *stats = &node->ndev->stats;
+	struct sk_buff *skb;
+
+	lockdep_assert_held(&node->bus->lock);
+
+	while ((skb = __skb_dequeue(&node->txq))) {
+		stats->tx_errors++;
+		stats->tx_aborted_errors++;
+		kfree_skb(skb);
+	}
+}
+
+static int vcanbus_node_stop(struct net_device *ndev)
+{
+	struct vcanbus_node *node = netdev_priv(ndev);
+	struct vcanbus_bus *bus = node->bus;
+
+	netif_stop_queue(ndev);
+	spin_lock_bh(&bus->lock);
+	node->running = false;
+	vcanbus_node_abort_tx(node);
+	node->can.state = CAN_STATE_STOPPED;
+	/* The bus may have waited for room in this node's queue. */
+	vcanbus_bus_run(bus);
+	spin_unlock_bh(&bus->lock);
+
+	/* Nothing is queued to it any more: deliver nothing after close. */
+	napi_disable(&node->napi);
+	skb_queue_purge(&node->rxq);
+	close_candev(ndev);
+	return 0;
+}
+
+static const struct net_device_ops vcanbus_netdev_ops = {
+	.ndo_open	= vcanbus_node_open,
+	.ndo_stop	= vcanbus_node_stop,
+	.ndo_start_xmit	= vcanbus_node_xmit,
+	.ndo_change_mtu	= can_change_mtu,
+};
+
+static const struct ethtool_ops vcanbus_ethtool_ops = {
+	.get_ts_info	= ethtool_op_get_ts_info,
+};
+
+/* Timing takes effect with the next frame; nothing to program. */
+static int vcanbus_node_set_bittiming(struct net_device *ndev)
+{
+	return 0;
+}
+
+static int vcanbus_node_set_mode(struct net_device *ndev, enum can_mode mode)
+{
+	struct vcanbus_node *node = netdev_priv(ndev);
+
+	if (mode != CAN_MODE_START)
+		return -EOPNOTSUPP;
+
+	/* Restart (manual or restart-ms): error active, counters cleared. */
+	spin_lock_bh(&node->bus->lock);
+	node->can.state = CAN_STATE_ERROR_ACTIVE;
+	spin_unlock_bh(&node->bus->lock);
+	netif_wake_queue(ndev);
+	return 0;
+}
+
+static int vcanbus_node_get_berr_counter(const struct net_device *ndev,
+					 struct can_berr_counter *bec)
+{
+	/* Instant timing has no errors to count. */
+	bec->txerr = 0;
+	bec->rxerr = 0;
+	return 0;
+}
+
+static void vcanbus_node_setup(struct vcanbus_node *node)
+{
+	struct net_device *ndev = node->ndev;
+
+	ndev->netdev_ops = &vcanbus_netdev_ops;
+	ndev->ethtool_ops = &vcanbus_ethtool_ops;
+	/* Echo on completion, by the driver, as hardware does. */
+	ndev->flags |= IFF_ECHO;
+
+	node->can.clock.freq = VCANBUS_CLOCK_HZ;
+	node->can.bittiming_const = &vcanbus_bittiming_const;
+	node->can.data_bittiming_const = &vcanbus_data_bittiming_const;
+	node->can.bittiming = vcanbus_default_bittiming;
+	node->can.data_bittiming = vcanbus_default_data_bittiming;
+	node->can.do_set_bittiming = vcanbus_node_set_bittiming;
+	node->can.do_set_data_bittiming = vcanbus_node_set_bittiming;
+	node->can.do_set_mode = vcanbus_node_set_mode;
+	node->can.do_get_berr_counter = vcanbus_node_get_berr_counter;
+	node->can.ctrlmode_supported = CAN_CTRLMODE_LOOPBACK |
+		CAN_CTRLMODE_LISTENONLY | CAN_CTRLMODE_ONE_SHOT |
+		CAN_CTRLMODE_BERR_REPORTING | CAN_CTRLMODE_FD |
+		CAN_CTRLMODE_PRESUME_ACK | CAN_CTRLMODE_FD_NON_ISO |
+		CAN_CTRLMODE_CC_LEN8_DLC;
+
+	node->tx_mailboxes = VCANBUS_TX_MAILBOXES;
+	node->tx_order = VCANBUS_TX_FIFO;
+	skb_queue_head_init(&node->txq);
+	skb_queue_head_init(&node->rxq);
+	netif_napi_add(ndev, &node->napi, vcanbus_node_poll);
+}
+
+/**
+ * vcanbus_node_create() - a new candev on @bus
+ * @bus: the bus it is attached to
+ * @name: the netdev's name (and the configfs directory's)
+ * @net: the network namespace to register it in
+ *
+ * Return: the node, registered and attached, or an ERR_PTR: -EINVAL for a
+ * name that is no valid netdev name, -EEXIST when it is taken in @net.
+ */
+struct vcanbus_node *vcanbus_node_create(struct vcanbus_bus *bus,
+					 const char *name, struct net *net)
+{
+	struct vcanbus_node *node;
+	struct net_device *ndev;
+	int err;
+
+	/* A "%d" would make the kernel pick the name: refuse it. */
+	if (!dev_valid_name(name) || strchr(name, '%'))
+		return ERR_PTR(-EINVAL);
+
+	ndev = alloc_candev(sizeof(*node), 0);
+	if (!ndev)
+		return ERR_PTR(-ENOMEM);
+	node = netdev_priv(ndev);
+	node->ndev = ndev;
+	node->bus = bus;
+	strscpy(ndev->name, name, IFNAMSIZ);
+	dev_net_set(ndev, net);
+	vcanbus_node_setup(node);
+	config_group_init_type_name(&node->group, name, &vcanbus_node_type);
+
+	err = register_candev(ndev);
+	if (err)
+		goto err_free_candev;
+
+	spin_lock_bh(&bus->lock);
+	list_add_tail(&node->bus_list, &bus->nodes);
+	spin_unlock_bh(&bus->lock);
+	return node;
+
+err_free_candev:
+	free_candev(ndev);
+	return ERR_PTR(err);
+}
+
+/* Undoes vcanbus_node_create() but for the memory: see vcanbus_node_free(). */
+void vcanbus_node_destroy(struct vcanbus_node *node)
+{
+	struct vcanbus_bus *bus = node->bus;
+
+	/* Closes it first if it is up: nothing is queued to it after this. */
+	unregister_candev(node->ndev);
+
+	spin_lock_bh(&bus->lock);
+	list_del(&node->bus_list);
+	spin_unlock_bh(&bus->lock);
+}
+
+/* The configfs item's release: the last reference to the node is gone. */
+void vcanbus_node_free(struct vcanbus_node *node)
+{
+	free_candev(node->ndev);
+}
