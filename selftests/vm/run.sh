@@ -156,7 +156,7 @@ mkdir -p "$VCB_TOP/build"
 for series in $kernels; do
 	rel=$(kernel_rel "$series")
 	kd=$(kernel_dir "$rel")
-	out=$VCB_TOP/build/vm/$rel
+	out=${VCB_OUT_BASE:-$VCB_TOP/build/vm}/$rel
 	if ! build_module "$rel" > "$VCB_TOP/build/module-$rel.log" 2>&1; then
 		cat "$VCB_TOP/build/module-$rel.log"
 		result FAIL "$rel/build" "module build failed"
