@@ -1,0 +1,176 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Lifecycle under traffic: down/up of receivers and of the sender, rmdir of a
+# receiver, and rmmod, all while cangen floods the bus. The bus must deliver
+# every frame to the receivers that stayed up, count what it aborted, leave
+# no netdev behind, and keep working afterwards.
+. "$(dirname "$0")/../lib/tap.sh"
+
+plan 40
+bus=$CFS/lctest
+user=$CFS/lcuser
+tmp=$(mktemp -d)
+flood=""
+
+cleanup() {
+	[ -n "$flood" ] && kill -- "-$flood" 2>/dev/null
+	jobs -p | xargs -r kill 2>/dev/null
+	wait 2>/dev/null
+	rmdir "$bus"/* "$user"/* 2>/dev/null
+	rmdir "$bus" "$user" 2>/dev/null
+	rmmod vcanbus 2>/dev/null
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+counter() { cat "/sys/class/net/$1/statistics/$2"; }
+
+# await_rcv DEV...: waits (5 s at most) until each DEV has a CAN socket.
+await_rcv() {
+	local dev
+	for dev in "$@"; do
+		for _ in $(seq 100); do
+			grep -q " $dev " /proc/net/can/rcvlist_all && break
+			sleep 0.05
+		done
+	done
+}
+
+# await CMD...: waits (10 s at most) until CMD succeeds.
+await() {
+	for _ in $(seq 200); do
+		"$@" && return 0
+		sleep 0.05
+	done
+	return 1
+}
+
+# flood_start DEV: cangen floods DEV in its own process group ($flood),
+# started again whenever it stops (it exits when DEV goes down).
+flood_start() {
+	setsid bash -c "while :; do
+		cangen $1 -g 0 -I i -L 8 -D i -x -i 2>/dev/null
+		sleep 0.01
+	done" &
+	flood=$!
+}
+
+flood_stop() {
+	kill -- "-$flood"
+	wait "$flood" 2>/dev/null
+	flood=""
+}
+
+# ---- down/up and rmdir while cangen floods ----
+
+modprobe vcanbus
+check "mkdir bus with la lb lc ld" mkdir "$bus" "$bus/la" "$bus/lb" "$bus/lc" "$bus/ld"
+for n in la lb lc ld; do ip link set "$n" up; done
+candump -D -L lb > /dev/null 2>&1 &
+candump -L lc > /dev/null 2>&1 &
+candump -L ld > /dev/null 2>&1 &
+dump_ld=$!
+await_rcv lb lc ld
+flood_start la
+check "traffic flows" await test "$(counter lc rx_packets)" -gt 100
+
+ok=1
+for _ in $(seq 20); do
+	ip link set lb down && ip link set lb up || ok=0
+done
+expect_eq "receiver lb down/up 20 times under traffic" 1 $ok
+before=$(counter lb rx_packets)
+check "lb receives after its down/up" await bash -c \
+	"[ \$(cat /sys/class/net/lb/statistics/rx_packets) -gt $((before + 100)) ]"
+ok=1
+for _ in $(seq 20); do
+	ip link set la down && ip link set la up || ok=0
+done
+expect_eq "sender la down/up 20 times under traffic" 1 $ok
+before=$(counter lc rx_packets)
+check "traffic flows after la's down/up" await bash -c \
+	"[ \$(cat /sys/class/net/lc/statistics/rx_packets) -gt $((before + 100)) ]"
+
+check "rmdir receiver ld under traffic" rmdir "$bus/ld"
+check "netdev ld gone" test ! -e /sys/class/net/ld
+check "ld's configfs directory gone" test ! -e "$bus/ld"
+check "candump on ld ended" await bash -c "! kill -0 $dump_ld 2>/dev/null"
+before=$(counter lc rx_packets)
+check "traffic flows after rmdir ld" await bash -c \
+	"[ \$(cat /sys/class/net/lc/statistics/rx_packets) -gt $((before + 100)) ]"
+
+# Stop the traffic for good: no cangen, la down (its mailboxes aborted).
+flood_stop
+ip link set la down
+# lc was up throughout: it got every frame the bus completed, all la's.
+check "lc delivered all it got" await bash -c "[ \$(cat /sys/class/net/lc/statistics/rx_packets) = \
+\$(cat /sys/class/net/la/statistics/tx_packets) ]"
+expect_eq "lc rx_packets = la tx_packets" "$(counter la tx_packets)" "$(counter lc rx_packets)"
+expect_eq "bus frames = la tx_packets" "$(counter la tx_packets)" "$(cat "$bus/frames")"
+expect_eq "lc rx_dropped" 0 "$(counter lc rx_dropped)"
+expect_eq "lb rx_dropped" 0 "$(counter lb rx_dropped)"
+check "la tx_aborted_errors readable" bash -c "[[ \$(cat /sys/class/net/la/statistics/tx_aborted_errors) =~ ^[0-9]+$ ]]"
+expect_eq "la tx_errors = tx_aborted_errors" \
+	"$(counter la tx_aborted_errors)" "$(counter la tx_errors)"
+echo "# la: tx_packets $(counter la tx_packets) tx_aborted_errors $(counter la tx_aborted_errors)" \
+	"tx_dropped $(counter la tx_dropped); lb rx_packets $(counter lb rx_packets)"
+expect_eq "lb tx_errors tx_aborted_errors" "0 0" \
+	"$(counter lb tx_errors) $(counter lb tx_aborted_errors)"
+
+# The nodes left exchange frames exactly.
+ip link set la up
+jobs -p | xargs -r kill 2>/dev/null
+wait 2>/dev/null
+candump -n 1 -T 5000 -L lb > "$tmp/lb" &
+p1=$!
+candump -n 1 -T 5000 -L lc > "$tmp/lc" &
+p2=$!
+await_rcv lb lc
+cansend la 5A5#0011223344556677
+wait $p1 $p2
+expect_eq "la -> lb after the storm" "lb 5A5#0011223344556677" "$(cut -d' ' -f2- "$tmp/lb")"
+expect_eq "la -> lc after the storm" "lc 5A5#0011223344556677" "$(cut -d' ' -f2- "$tmp/lc")"
+candump -n 1 -T 5000 -L la > "$tmp/la" &
+p1=$!
+await_rcv la
+cansend lc 1FFFFFFF#C0FFEE
+wait $p1
+expect_eq "lc -> la after the storm" "la 1FFFFFFF#C0FFEE" "$(cut -d' ' -f2- "$tmp/la")"
+
+check "rmdir la lb lc and the bus" rmdir "$bus/la" "$bus/lb" "$bus/lc" "$bus"
+expect_eq "no netdev of a removed node" "" \
+	"$(ls /sys/class/net | grep -xE 'l[a-d]' || true)"
+check "rmmod vcanbus" rmmod vcanbus
+
+# ---- rmmod: refused while a user bus exists, done while frames flow ----
+
+check "modprobe vcanbus nodes=3" modprobe vcanbus nodes=3
+check "mkdir a user bus and node" mkdir "$user" "$user/lu"
+refused "rmmod refused while a user bus exists" "in use" rmmod vcanbus
+check "module still loaded" test -d /sys/module/vcanbus
+expect_eq "bus0 unchanged" "vcan0 vcan1 vcan2" "$(cd "$CFS/bus0" && echo vcan*)"
+expect_eq "netdevs unchanged" "lu vcan0 vcan1 vcan2" \
+	"$(ls /sys/class/net | grep -xE 'lu|vcan[0-9]+' | sort | xargs)"
+check "rmdir the user bus" rmdir "$user/lu" "$user"
+
+for n in vcan0 vcan1 vcan2; do ip link set "$n" up; done
+candump -L vcan1 > /dev/null 2>&1 &
+dump=$!
+await_rcv vcan1
+cangen vcan0 -g 0 -I i -L 8 -D i -x -i > /dev/null 2>&1 &
+gen=$!
+check "frames flow vcan0 -> vcan1" await bash -c \
+	"[ \$(cat /sys/class/net/vcan1/statistics/rx_packets) -gt 100 ]"
+check "rmmod vcanbus while frames flow" rmmod vcanbus
+check "module gone" test ! -e /sys/module/vcanbus
+expect_eq "no vcan0..2 left" "" "$(ls /sys/class/net | grep -xE 'vcan[0-9]+' || true)"
+check "cangen ended by itself" await bash -c "! kill -0 $gen 2>/dev/null"
+check "candump ended by itself" await bash -c "! kill -0 $dump 2>/dev/null"
+wait $gen
+expect_eq "cangen exit status (write failed)" 1 $?
+wait $dump
+expect_eq "candump exit status (read failed)" 1 $?
+trap - EXIT
+cleanup
+finish
