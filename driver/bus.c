@@ -128,8 +128,13 @@ static struct sk_buff *vcanbus_rx_skb(struct vcanbus_node *rx,
 		struct canfd_frame *cfd;
 
 		skb = alloc_canfd_skb(rx->ndev, &cfd);
-		if (skb)
+		if (skb) {
 			memcpy(cfd, tx_skb->data, CANFD_MTU);
+			/* ESI is the sender's error state, not the frame's. */
+			cfd->flags &= ~CANFD_ESI;
+			if (tx->can.state >= CAN_STATE_ERROR_PASSIVE)
+				cfd->flags |= CANFD_ESI;
+		}
 	} else {
 		const struct can_frame *tcf = (struct can_frame *)tx_skb->data;
 		struct can_frame *cf;

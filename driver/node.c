@@ -137,14 +137,6 @@ static netdev_tx_t vcanbus_node_xmit(struct sk_buff *skb, struct net_device *nde
 	skb->dev = ndev;
 	skb->ip_summed = CHECKSUM_UNNECESSARY;
 	skb_tx_timestamp(skb);
-	if (can_is_canfd_skb(skb)) {
-		struct canfd_frame *cfd = (struct canfd_frame *)skb->data;
-
-		/* The controller, not the frame, says if it is error passive. */
-		cfd->flags &= ~CANFD_ESI;
-		if (node->can.state >= CAN_STATE_ERROR_PASSIVE)
-			cfd->flags |= CANFD_ESI;
-	}
 
 	spin_lock(&bus->lock);
 	vcanbus_skb_cb(skb)->seq = bus->seq++;
