@@ -3,7 +3,6 @@
 # TAP for the shell selftests, in the kselftest format the runner counts:
 #   plan N; ok "what"; fail "what" "why"; skip "what" "why"; check "what" CMD...
 #   finish (prints the totals, exits 1 on any failure, else 0).
-# Every script also gets its own node/bus names cleaned up by vcb_cleanup.
 # shellcheck shell=bash
 
 _tap_n=0 _tap_pass=0 _tap_fail=0 _tap_skip=0

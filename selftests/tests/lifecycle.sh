@@ -1,13 +1,13 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# Lifecycle under traffic: down/up of receivers and of the sender, rmdir of a
-# receiver, and rmmod, all while cangen floods the bus. The bus must deliver
-# every frame to the receivers that stayed up, count what it aborted, leave
-# no netdev behind, and keep working afterwards.
+# Lifecycle under traffic: down/up of a receiver and of the sender, rmdir of
+# a receiver and of a sender, and rmmod, all while cangen floods the bus. The
+# bus must deliver every frame to the receivers that stayed up, count what it
+# aborted, leave no netdev behind, and keep working afterwards.
 . "$(dirname "$0")/../lib/tap.sh"
 
-plan 40
+plan 44
 bus=$CFS/lctest
 user=$CFS/lcuser
 tmp=$(mktemp -d)
@@ -25,6 +25,15 @@ cleanup() {
 trap cleanup EXIT
 
 counter() { cat "/sys/class/net/$1/statistics/$2"; }
+
+# netdevs REGEX: the netdevs of this namespace whose whole name matches, on one line.
+netdevs() {
+	local d names=()
+	for d in /sys/class/net/*; do
+		[[ ${d##*/} =~ ^($1)$ ]] && names+=("${d##*/}")
+	done
+	echo "${names[*]}"
+}
 
 # await_rcv DEV...: waits (5 s at most) until each DEV has a CAN socket.
 await_rcv() {
@@ -73,12 +82,15 @@ candump -L ld > /dev/null 2>&1 &
 dump_ld=$!
 await_rcv lb lc ld
 flood_start la
-check "traffic flows" await test "$(counter lc rx_packets)" -gt 100
+check "traffic flows" await bash -c \
+	"[ \$(cat /sys/class/net/lc/statistics/rx_packets) -gt 100 ]"
+echo "# ${SECONDS}s: flooding"
 
 ok=1
 for _ in $(seq 20); do
 	ip link set lb down && ip link set lb up || ok=0
 done
+echo "# ${SECONDS}s"
 expect_eq "receiver lb down/up 20 times under traffic" 1 $ok
 before=$(counter lb rx_packets)
 check "lb receives after its down/up" await bash -c \
@@ -87,11 +99,13 @@ ok=1
 for _ in $(seq 20); do
 	ip link set la down && ip link set la up || ok=0
 done
+echo "# ${SECONDS}s"
 expect_eq "sender la down/up 20 times under traffic" 1 $ok
 before=$(counter lc rx_packets)
 check "traffic flows after la's down/up" await bash -c \
 	"[ \$(cat /sys/class/net/lc/statistics/rx_packets) -gt $((before + 100)) ]"
 
+echo "# ${SECONDS}s"
 check "rmdir receiver ld under traffic" rmdir "$bus/ld"
 check "netdev ld gone" test ! -e /sys/class/net/ld
 check "ld's configfs directory gone" test ! -e "$bus/ld"
@@ -100,6 +114,7 @@ before=$(counter lc rx_packets)
 check "traffic flows after rmdir ld" await bash -c \
 	"[ \$(cat /sys/class/net/lc/statistics/rx_packets) -gt $((before + 100)) ]"
 
+echo "# ${SECONDS}s"
 # Stop the traffic for good: no cangen, la down (its mailboxes aborted).
 flood_stop
 ip link set la down
@@ -117,6 +132,17 @@ echo "# la: tx_packets $(counter la tx_packets) tx_aborted_errors $(counter la t
 	"tx_dropped $(counter la tx_dropped); lb rx_packets $(counter lb rx_packets)"
 expect_eq "lb tx_errors tx_aborted_errors" "0 0" \
 	"$(counter lb tx_errors) $(counter lb tx_aborted_errors)"
+
+# A sending node removed while it floods.
+check "mkdir sender le" mkdir "$bus/le"
+ip link set le up
+flood_start le
+before=$(counter lc rx_packets)
+check "le's traffic flows" await bash -c \
+	"[ \$(cat /sys/class/net/lc/statistics/rx_packets) -gt $((before + 100)) ]"
+check "rmdir sender le under traffic" rmdir "$bus/le"
+check "netdev le gone" test ! -e /sys/class/net/le
+flood_stop
 
 # The nodes left exchange frames exactly.
 ip link set la up
@@ -140,9 +166,10 @@ expect_eq "lc -> la after the storm" "la 1FFFFFFF#C0FFEE" "$(cut -d' ' -f2- "$tm
 
 check "rmdir la lb lc and the bus" rmdir "$bus/la" "$bus/lb" "$bus/lc" "$bus"
 expect_eq "no netdev of a removed node" "" \
-	"$(ls /sys/class/net | grep -xE 'l[a-d]' || true)"
+	"$(netdevs 'l[a-e]')"
 check "rmmod vcanbus" rmmod vcanbus
 
+echo "# ${SECONDS}s"
 # ---- rmmod: refused while a user bus exists, done while frames flow ----
 
 check "modprobe vcanbus nodes=3" modprobe vcanbus nodes=3
@@ -151,7 +178,7 @@ refused "rmmod refused while a user bus exists" "in use" rmmod vcanbus
 check "module still loaded" test -d /sys/module/vcanbus
 expect_eq "bus0 unchanged" "vcan0 vcan1 vcan2" "$(cd "$CFS/bus0" && echo vcan*)"
 expect_eq "netdevs unchanged" "lu vcan0 vcan1 vcan2" \
-	"$(ls /sys/class/net | grep -xE 'lu|vcan[0-9]+' | sort | xargs)"
+	"$(netdevs 'lu|vcan[0-9]+')"
 check "rmdir the user bus" rmdir "$user/lu" "$user"
 
 for n in vcan0 vcan1 vcan2; do ip link set "$n" up; done
@@ -162,9 +189,10 @@ cangen vcan0 -g 0 -I i -L 8 -D i -x -i > /dev/null 2>&1 &
 gen=$!
 check "frames flow vcan0 -> vcan1" await bash -c \
 	"[ \$(cat /sys/class/net/vcan1/statistics/rx_packets) -gt 100 ]"
+echo "# ${SECONDS}s"
 check "rmmod vcanbus while frames flow" rmmod vcanbus
 check "module gone" test ! -e /sys/module/vcanbus
-expect_eq "no vcan0..2 left" "" "$(ls /sys/class/net | grep -xE 'vcan[0-9]+' || true)"
+expect_eq "no vcan0..2 left" "" "$(netdevs 'vcan[0-9]+')"
 check "cangen ended by itself" await bash -c "! kill -0 $gen 2>/dev/null"
 check "candump ended by itself" await bash -c "! kill -0 $dump 2>/dev/null"
 wait $gen

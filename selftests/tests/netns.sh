@@ -57,6 +57,15 @@ xfer() {
 	cut -d' ' -f2- "$tmp/dump"
 }
 
+# netdevs REGEX: the netdevs of this namespace whose whole name matches, on one line.
+netdevs() {
+	local d names=()
+	for d in /sys/class/net/*; do
+		[[ ${d##*/} =~ ^($1)$ ]] && names+=("${d##*/}")
+	done
+	echo "${names[*]}"
+}
+
 # await_link NAME: waits (5 s at most) until NAME exists in the initial netns.
 await_link() {
 	for _ in $(seq 100); do
@@ -154,7 +163,7 @@ check "ip netns del $nsx" ip netns del "$nsx"
 check "nx back in the initial netns" await_link nx
 rmdir "$bus/nx" "$bus/n0" "$bus2/nz" "$bus2" "$bus"
 expect_eq "no node netdev left" "" \
-	"$(ls /sys/class/net | grep -xE 'n[0xyz]' || true)"
+	"$(netdevs 'n[0xyz]')"
 trap - EXIT
 cleanup
 finish
