@@ -66,6 +66,33 @@ expect_eq() {
 	fi
 }
 
+# await CMD...: polls CMD every 50 ms until it succeeds (10 s at most):
+# a bounded wait for a condition, never a fixed sleep.
+await() {
+	for _ in $(seq 200); do
+		"$@" 2>/dev/null && return 0
+		sleep 0.05
+	done
+	return 1
+}
+
+# await_rcv DEV...: until each DEV has a bound CAN socket (a candump started).
+await_rcv() {
+	local dev
+	for dev in "$@"; do
+		await grep -q " $dev " /proc/net/can/rcvlist_all || return 1
+	done
+}
+
+# netdevs REGEX: the netdevs of this namespace whose whole name matches.
+netdevs() {
+	local d names=()
+	for d in /sys/class/net/*; do
+		[[ ${d##*/} =~ ^($1)$ ]] && names+=("${d##*/}")
+	done
+	echo "${names[*]}"
+}
+
 finish() {
 	echo "# Totals: pass:$_tap_pass fail:$_tap_fail xfail:0 xpass:0 skip:$_tap_skip error:0"
 	[ "$_tap_fail" -eq 0 ]

@@ -26,35 +26,6 @@ trap cleanup EXIT
 
 counter() { cat "/sys/class/net/$1/statistics/$2"; }
 
-# netdevs REGEX: the netdevs of this namespace whose whole name matches, on one line.
-netdevs() {
-	local d names=()
-	for d in /sys/class/net/*; do
-		[[ ${d##*/} =~ ^($1)$ ]] && names+=("${d##*/}")
-	done
-	echo "${names[*]}"
-}
-
-# await_rcv DEV...: waits (5 s at most) until each DEV has a CAN socket.
-await_rcv() {
-	local dev
-	for dev in "$@"; do
-		for _ in $(seq 100); do
-			grep -q " $dev " /proc/net/can/rcvlist_all && break
-			sleep 0.05
-		done
-	done
-}
-
-# await CMD...: waits (10 s at most) until CMD succeeds.
-await() {
-	for _ in $(seq 200); do
-		"$@" && return 0
-		sleep 0.05
-	done
-	return 1
-}
-
 # flood_start DEV: cangen floods DEV in its own process group ($flood),
 # started again whenever it stops (it exits when DEV goes down).
 flood_start() {

@@ -48,31 +48,10 @@ xfer() {
 	local txns=$1 tx=$2 rxns=$3 rx=$4 frame=$5 pid
 	in_ns "$rxns" candump -n 1 -T 5000 -L "$rx" > "$tmp/dump" &
 	pid=$!
-	for _ in $(seq 100); do
-		in_ns "$rxns" grep -q " $rx " /proc/net/can/rcvlist_all && break
-		sleep 0.05
-	done
+	in_ns "$rxns" bash -c ". $(dirname "$0")/../lib/tap.sh; await_rcv $rx"
 	in_ns "$txns" cansend "$tx" "$frame"
 	wait "$pid"
 	cut -d' ' -f2- "$tmp/dump"
-}
-
-# netdevs REGEX: the netdevs of this namespace whose whole name matches, on one line.
-netdevs() {
-	local d names=()
-	for d in /sys/class/net/*; do
-		[[ ${d##*/} =~ ^($1)$ ]] && names+=("${d##*/}")
-	done
-	echo "${names[*]}"
-}
-
-# await_link NAME: waits (5 s at most) until NAME exists in the initial netns.
-await_link() {
-	for _ in $(seq 100); do
-		[ -e "/sys/class/net/$1" ] && return 0
-		sleep 0.05
-	done
-	return 1
 }
 
 check "mkdir bus" mkdir "$bus"
@@ -127,7 +106,7 @@ mkdir "$bus2"
 check "mkdir nz on another bus" mkdir "$bus2/nz"
 nz_index=$(cat "$bus/nz/ifindex")
 check "ip netns del $nsy" ip netns del "$nsy"
-check "ny back in the initial netns" await_link ny
+check "ny back in the initial netns" await test -e /sys/class/net/ny
 nz_name=$(ip -o link show | awk -F': ' -v i="$nz_index" '$1 == i { print $2 }')
 for _ in $(seq 100); do
 	[ -n "$nz_name" ] && break
@@ -147,7 +126,7 @@ expect_eq "refunded nz ($nz_name) -> $nsx/nx" "nx 0AA#55" \
 ip link set nz up
 candump -n 1 -T 5000 -L nz > "$tmp/dump" &
 pid=$!
-for _ in $(seq 100); do grep -q ' nz ' /proc/net/can/rcvlist_all && break; sleep 0.05; done
+await_rcv nz
 cansend "$nz_name" 0AA#55
 cansend nz 0BB#66
 wait "$pid"
@@ -160,7 +139,7 @@ check "netdev $nz_name gone" test ! -e "/sys/class/net/$nz_name"
 
 # The last namespace goes with a node up in it: back, then removed.
 check "ip netns del $nsx" ip netns del "$nsx"
-check "nx back in the initial netns" await_link nx
+check "nx back in the initial netns" await test -e /sys/class/net/nx
 rmdir "$bus/nx" "$bus/n0" "$bus2/nz" "$bus2" "$bus"
 expect_eq "no node netdev left" "" \
 	"$(netdevs 'n[0xyz]')"

@@ -67,7 +67,7 @@ check "ip link del leaves the node" test -e /sys/class/net/na
 ip link set nb up
 candump -n 1 -L nb > /tmp/nodes.dump &
 dump=$!
-for _ in $(seq 100); do grep -q ' nb ' /proc/net/can/rcvlist_all && break; sleep 0.05; done
+await_rcv nb
 cansend na 123#DEADBEEF
 wait $dump
 check "candump on nb shows cansend on na" grep -q 'nb 123#DEADBEEF' /tmp/nodes.dump
