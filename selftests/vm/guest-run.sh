@@ -21,9 +21,10 @@ poweroff_now() {
 }
 trap poweroff_now EXIT
 
-# The host's /run and /tmp hold the host's runtime files: start empty.
+# The host's /run holds the host's runtime state (netns, pid files): start
+# empty. /tmp stays the host's (writable through the overlay): the project
+# itself may live there, as in a CI clone.
 mount -t tmpfs -o mode=0755 tmpfs /run
-mount -t tmpfs -o mode=1777 tmpfs /tmp
 modprobe configfs 2>/dev/null
 mount -t configfs configfs /sys/kernel/config
 ip link set lo up
