@@ -20,11 +20,6 @@ void vcanbus_bus_init(struct vcanbus_bus *bus)
 	bus->timing = VCANBUS_TIMING_INSTANT;
 }
 
-static bool vcanbus_is_fd(const struct sk_buff *skb)
-{
-	return can_is_canfd_skb(skb);
-}
-
 /*
  * The arbitration field as it goes on the wire, as a number: the lower wins.
  * ISO 11898-1 bit order: 11 base ID bits, then RTR (base format) or SRR
@@ -124,7 +119,7 @@ static struct sk_buff *vcanbus_rx_skb(struct vcanbus_node *rx,
 {
 	struct sk_buff *skb;
 
-	if (vcanbus_is_fd(tx_skb)) {
+	if (can_is_canfd_skb(tx_skb)) {
 		struct canfd_frame *cfd;
 
 		skb = alloc_canfd_skb(rx->ndev, &cfd);
@@ -158,7 +153,7 @@ static void vcanbus_complete(struct vcanbus_bus *bus, struct vcanbus_node *tx,
 			     struct sk_buff *skb, ktime_t end)
 {
 	struct net_device_stats *stats = &tx->ndev->stats;
-	bool fd = vcanbus_is_fd(skb);
+	bool fd = can_is_canfd_skb(skb);
 	struct vcanbus_node *rx;
 
 	list_for_each_entry(rx, &bus->nodes, bus_list) {
@@ -209,7 +204,7 @@ void vcanbus_bus_run(struct vcanbus_bus *bus)
 	lockdep_assert_held(&bus->lock);
 
 	while ((tx = vcanbus_bus_next(bus, &skb))) {
-		if (!vcanbus_deliverable(bus, tx, vcanbus_is_fd(skb))) {
+		if (!vcanbus_deliverable(bus, tx, can_is_canfd_skb(skb))) {
 			WRITE_ONCE(bus->stalled, true);
 			return;
 		}

@@ -38,6 +38,20 @@ static int vcanbus_parse_word(const char *buf, const char *const *names,
 
 /* ---- node attributes ---- */
 
+/*
+ * Takes RTNL (which serialises ndo_open/ndo_stop) for a change that is only
+ * allowed while the node is down: 0 with RTNL held, or -EBUSY without it.
+ */
+static int vcanbus_node_lock_down(struct vcanbus_node *node)
+{
+	rtnl_lock();
+	if (netif_running(node->ndev)) {
+		rtnl_unlock();
+		return -EBUSY;
+	}
+	return 0;
+}
+
 static ssize_t vcanbus_node_ifindex_show(struct config_item *item, char *page)
 {
 	return sysfs_emit(page, "%d\n", READ_ONCE(to_vcanbus_node(item)->ndev->ifindex));
@@ -61,13 +75,12 @@ static ssize_t vcanbus_node_tx_mailboxes_store(struct config_item *item,
 	if (n < 1 || n > VCANBUS_TX_MAILBOXES_MAX)
 		return -EINVAL;
 
-	rtnl_lock();
-	if (netif_running(node->ndev))
-		err = -EBUSY;
-	else
-		node->tx_mailboxes = n;
+	err = vcanbus_node_lock_down(node);
+	if (err)
+		return err;
+	node->tx_mailboxes = n;
 	rtnl_unlock();
-	return err ?: len;
+	return len;
 }
 
 static const char *const vcanbus_tx_order_names[] = {
@@ -85,20 +98,19 @@ static ssize_t vcanbus_node_tx_order_store(struct config_item *item,
 					   const char *page, size_t len)
 {
 	struct vcanbus_node *node = to_vcanbus_node(item);
-	int order, err = 0;
+	int order, err;
 
 	order = vcanbus_parse_word(page, vcanbus_tx_order_names,
 				   ARRAY_SIZE(vcanbus_tx_order_names));
 	if (order < 0)
 		return order;
 
-	rtnl_lock();
-	if (netif_running(node->ndev))
-		err = -EBUSY;
-	else
-		node->tx_order = order;
+	err = vcanbus_node_lock_down(node);
+	if (err)
+		return err;
+	node->tx_order = order;
 	rtnl_unlock();
-	return err ?: len;
+	return len;
 }
 
 CONFIGFS_ATTR_RO(vcanbus_node_, ifindex);

@@ -57,24 +57,22 @@ check "traffic flows" await bash -c \
 	"[ \$(cat /sys/class/net/lc/statistics/rx_packets) -gt 100 ]"
 echo "# ${SECONDS}s: flooding"
 
-ok=1
-for _ in $(seq 20); do
-	ip link set lb down && ip link set lb up || ok=0
-done
-echo "# ${SECONDS}s"
-expect_eq "receiver lb down/up 20 times under traffic" 1 $ok
-before=$(counter lb rx_packets)
-check "lb receives after its down/up" await bash -c \
-	"[ \$(cat /sys/class/net/lb/statistics/rx_packets) -gt $((before + 100)) ]"
-ok=1
-for _ in $(seq 20); do
-	ip link set la down && ip link set la up || ok=0
-done
-echo "# ${SECONDS}s"
-expect_eq "sender la down/up 20 times under traffic" 1 $ok
-before=$(counter lc rx_packets)
-check "traffic flows after la's down/up" await bash -c \
-	"[ \$(cat /sys/class/net/lc/statistics/rx_packets) -gt $((before + 100)) ]"
+# cycle WHAT DEV RX: DEV down and up 20 times under traffic, then RX must
+# receive more than 100 further frames.
+cycle() {
+	local what=$1 dev=$2 rx=$3 ok=1 before
+	for _ in $(seq 20); do
+		ip link set "$dev" down && ip link set "$dev" up || ok=0
+	done
+	echo "# ${SECONDS}s"
+	expect_eq "$what $dev down/up 20 times under traffic" 1 $ok
+	before=$(counter "$rx" rx_packets)
+	check "$rx receives after $dev's down/up" await bash -c \
+		"[ \$(cat /sys/class/net/$rx/statistics/rx_packets) -gt $((before + 100)) ]"
+}
+
+cycle receiver lb lb
+cycle sender la lc
 
 echo "# ${SECONDS}s"
 check "rmdir receiver ld under traffic" rmdir "$bus/ld"

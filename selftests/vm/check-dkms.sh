@@ -7,14 +7,10 @@
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
-standalone=0
-if [ -z "$VCB_RESULTS" ]; then
-	standalone=1
-	VCB_RESULTS=$(mktemp)
-fi
+results_begin
 "$VCB_VM/deps.sh"
 tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"; [ "$standalone" = 0 ] || rm -f "$VCB_RESULTS"' EXIT
+trap 'rm -rf "$tmp"' EXIT
 
 ver=$(sed -n 's/^PACKAGE_VERSION="\(.*\)"/\1/p' "$VCB_TOP/dkms.conf")
 src=$tmp/src/vcanbus-$ver
@@ -24,6 +20,7 @@ dkms=(dkms --dkmstree "$tmp/dkms" --sourcetree "$tmp/src")
 if ! "${dkms[@]}" add -m vcanbus -v "$ver" > "$tmp/add.log" 2>&1; then
 	cat "$tmp/add.log"
 	result FAIL "dkms/add" "dkms add failed"
+	results_end
 	exit 1
 fi
 for series in ${*:-6.1 6.12}; do
@@ -39,4 +36,4 @@ for series in ${*:-6.1 6.12}; do
 		result FAIL "dkms/$rel: dkms build" "see the log above"
 	fi
 done
-[ "$standalone" = 0 ] || summary
+results_end

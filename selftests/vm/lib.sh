@@ -22,6 +22,25 @@ result() {
 	return 0
 }
 
+# results_begin / results_end: a script that also runs on its own (not under
+# check.sh) keeps its results in a file of its own and prints the summary
+# at the end; under check.sh both do nothing. "results_end quiet" only
+# cleans up.
+results_begin() {
+	VCB_STANDALONE=
+	[ -n "$VCB_RESULTS" ] && return
+	VCB_STANDALONE=1
+	VCB_RESULTS=$(mktemp)
+}
+
+results_end() {
+	local rc=0
+	[ -n "$VCB_STANDALONE" ] || return 0
+	[ "${1:-}" = quiet ] || summary || rc=$?
+	rm -f "$VCB_RESULTS"
+	return $rc
+}
+
 # Prints the skips, then the closing line; exits non-zero on any failure.
 summary() {
 	local pass fail skip

@@ -12,12 +12,7 @@ set -euo pipefail
 
 what=${1:?usage: lint.sh checkpatch|sparse [SERIES...]}
 shift
-standalone=0
-if [ -z "$VCB_RESULTS" ]; then
-	standalone=1
-	VCB_RESULTS=$(mktemp)
-	trap 'rm -f "$VCB_RESULTS"' EXIT
-fi
+results_begin
 "$VCB_VM/deps.sh"
 
 case $what in
@@ -53,4 +48,4 @@ sparse)
 	exit 2
 	;;
 esac
-[ "$standalone" = 0 ] || summary
+results_end

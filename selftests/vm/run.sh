@@ -29,12 +29,7 @@ done
 # A test may run this long in the guest; the host gives up on a guest that
 # shows no progress for that long plus a margin (boot, shutdown).
 timeout=${VCB_TIMEOUT:-600}
-standalone=0
-if [ -z "$VCB_RESULTS" ]; then
-	standalone=1
-	VCB_RESULTS=$(mktemp)
-	trap 'rm -f "$VCB_RESULTS"' EXIT
-fi
+results_begin
 
 "$VCB_VM/deps.sh"
 src=$("$VCB_VM/fetch-source.sh" "$VCANBUS_CACHE")
@@ -192,6 +187,8 @@ for series in $kernels; do
 	echo "== $rel: done in $(($(date +%s) - start))s; logs in $out"
 done
 
-if [ "$standalone" = 1 ] && [ "$mode" = test ]; then
-	summary
+if [ "$mode" = test ]; then
+	results_end
+else
+	results_end quiet
 fi
