@@ -4,7 +4,8 @@
  *
  *   /sys/kernel/config/vcanbus/		mkdir <bus>
  *   /sys/kernel/config/vcanbus/<bus>/		mkdir <node>; timing, frames
- *   /sys/kernel/config/vcanbus/<bus>/<node>/	ifindex, tx_mailboxes, tx_order
+ *   /sys/kernel/config/vcanbus/<bus>/<node>/	ifindex, tx_mailboxes, tx_order,
+ *						rx_hold (fault injection)
  *
  * A node is created in the network namespace of the process that makes its
  * directory. Values that cannot change while a node is up answer -EBUSY,
@@ -113,14 +114,34 @@ static ssize_t vcanbus_node_tx_order_store(struct config_item *item,
 	return len;
 }
 
+static ssize_t vcanbus_node_rx_hold_show(struct config_item *item, char *page)
+{
+	return sysfs_emit(page, "%d\n", READ_ONCE(to_vcanbus_node(item)->rx_hold));
+}
+
+static ssize_t vcanbus_node_rx_hold_store(struct config_item *item,
+					  const char *page, size_t len)
+{
+	bool hold;
+	int err;
+
+	err = kstrtobool(page, &hold);
+	if (err)
+		return err;
+	vcanbus_node_set_rx_hold(to_vcanbus_node(item), hold);
+	return len;
+}
+
 CONFIGFS_ATTR_RO(vcanbus_node_, ifindex);
 CONFIGFS_ATTR(vcanbus_node_, tx_mailboxes);
 CONFIGFS_ATTR(vcanbus_node_, tx_order);
+CONFIGFS_ATTR(vcanbus_node_, rx_hold);
 
 static struct configfs_attribute *vcanbus_node_attrs[] = {
 	&vcanbus_node_attr_ifindex,
 	&vcanbus_node_attr_tx_mailboxes,
 	&vcanbus_node_attr_tx_order,
+	&vcanbus_node_attr_rx_hold,
 	NULL,
 };
 

@@ -82,6 +82,11 @@ static int vcanbus_node_poll(struct napi_struct *napi, int budget)
 	struct sk_buff *skb;
 	int done = 0;
 
+	if (READ_ONCE(node->rx_hold)) {
+		/* vcanbus_node_set_rx_hold() schedules it again. */
+		napi_complete_done(napi, 0);
+		return 0;
+	}
 	while (done < budget && (skb = skb_dequeue(&node->rxq))) {
 		const struct canfd_frame *cfd = (struct canfd_frame *)skb->data;
 
@@ -101,6 +106,17 @@ static int vcanbus_node_poll(struct napi_struct *napi, int budget)
 	if (skb_queue_len(&node->rxq) <= VCANBUS_RXQ_LEN / 2)
 		vcanbus_bus_kick(node->bus);
 	return done;
+}
+
+void vcanbus_node_set_rx_hold(struct vcanbus_node *node, bool hold)
+{
+	WRITE_ONCE(node->rx_hold, hold);
+	if (!hold) {
+		/* A disabled NAPI (node down) ignores this. */
+		local_bh_disable();
+		napi_schedule(&node->napi);
+		local_bh_enable();
+	}
 }
 
 /* What no controller can put on the wire; can-dev checked the length. */

@@ -87,6 +87,12 @@ struct vcanbus_node {
 
 	struct sk_buff_head rxq;	/* frames for the stack, in bus order */
 	struct napi_struct napi;
+	/*
+	 * Fault injection: the NAPI poll hands nothing to the stack, as a
+	 * receiver whose CPU is starved, so tests reach the full-queue stall
+	 * of the bus (backpressure) on demand.
+	 */
+	bool rx_hold;
 };
 
 /* What the bus keeps with a frame in skb->cb. */
@@ -112,6 +118,7 @@ struct vcanbus_node *vcanbus_node_create(struct vcanbus_bus *bus,
 void vcanbus_node_destroy(struct vcanbus_node *node);
 void vcanbus_node_free(struct vcanbus_node *node);
 void vcanbus_node_queue_rx(struct vcanbus_node *node, struct sk_buff *skb);
+void vcanbus_node_set_rx_hold(struct vcanbus_node *node, bool hold);
 
 /* configfs.c APIs: */
 int vcanbus_configfs_init(unsigned int nodes);
