@@ -7,6 +7,9 @@
  * Three nodes fa, fb, fc on bus "frames". VCB_ORDER_FRAMES sets the frames
  * per sender of the total-order test (default 100000).
  */
+#include <arpa/inet.h>
+#include <linux/if_ether.h>
+#include <linux/if_packet.h>
 #include <pthread.h>
 #include <sched.h>
 #include <time.h>
@@ -349,6 +352,47 @@ TEST_F(bus, cc_len8_dlc)
 	ASSERT_EQ(CAN_MTU, vcb_recv(self->c, (struct canfd_frame *)&r, NULL, RX_TIMEOUT_MS));
 	EXPECT_EQ(8, r.len);
 	EXPECT_EQ(0, r.len8_dlc);
+}
+
+/* A packet socket skips the raw socket's checks: the driver must not. */
+static int packet_send(const char *ifname, int proto, const void *buf, size_t len)
+{
+	struct sockaddr_ll ll = {
+		.sll_family = AF_PACKET,
+		.sll_protocol = htons(proto),
+		.sll_ifindex = if_nametoindex(ifname),
+	};
+	int s = socket(AF_PACKET, SOCK_RAW, htons(proto));
+	ssize_t n;
+
+	if (s < 0)
+		return -1;
+	n = sendto(s, buf, len, 0, (struct sockaddr *)&ll, sizeof(ll));
+	close(s);
+	return n == (ssize_t)len ? 0 : -1;
+}
+
+TEST_F(bus, malformed_frames_via_packet_socket)
+{
+	struct can_frame good = cc(0x33, "ok"), bad_len = cc(0x34, "");
+	struct canfd_frame fd_rtr = { .can_id = 0x35 | CAN_RTR_FLAG, .len = 8 };
+	struct canfd_frame r;
+
+	reconfigure(self, "bitrate 500000 dbitrate 2000000 fd on",
+		    "bitrate 500000 dbitrate 2000000 fd on", NULL);
+	bad_len.len = 9;
+	/* Too short for a CAN frame; a length over 8; an FD remote frame. */
+	ASSERT_EQ(0, packet_send("fa", ETH_P_CAN, &good, 10));
+	ASSERT_EQ(0, packet_send("fa", ETH_P_CAN, &bad_len, sizeof(bad_len)));
+	ASSERT_EQ(0, packet_send("fa", ETH_P_CANFD, &fd_rtr, sizeof(fd_rtr)));
+	ASSERT_EQ(0, packet_send("fa", ETH_P_CAN, &good, sizeof(good)));
+
+	/* Only the good frame reached the bus. */
+	ASSERT_EQ(CAN_MTU, vcb_recv(self->b, &r, NULL, RX_TIMEOUT_MS));
+	EXPECT_EQ(0x33, r.can_id);
+	EXPECT_EQ(0, vcb_recv(self->b, &r, NULL, NO_RX_MS));
+	EXPECT_EQ(3, vcb_stat("fa", "tx_dropped"));
+	EXPECT_EQ(1, vcb_stat("fa", "tx_packets"));
 }
 
 static int recv_stamp(int s, struct timespec *ts)
