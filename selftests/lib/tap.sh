@@ -76,11 +76,14 @@ await() {
 	return 1
 }
 
-# await_rcv DEV...: until each DEV has a bound CAN socket (a candump started).
+# await_rcv DEV...: until each DEV has a bound CAN socket (a candump
+# started); filtered sockets are in rcvlist_sff/_eff/_fil, not rcvlist_all.
 await_rcv() {
 	local dev
 	for dev in "$@"; do
-		await grep -q " $dev " /proc/net/can/rcvlist_all || return 1
+		await grep -q " $dev " /proc/net/can/rcvlist_all \
+			/proc/net/can/rcvlist_sff /proc/net/can/rcvlist_eff \
+			/proc/net/can/rcvlist_fil || return 1
 	done
 }
 
