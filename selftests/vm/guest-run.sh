@@ -11,8 +11,11 @@
 out=$1
 export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 export HOME=/root LANG=C.UTF-8
+# The tests see OUT/env too (VCB_CHAOS_SECONDS and the like).
+set -a
 # shellcheck source=/dev/null
 . "$out/env"
+set +a
 
 poweroff_now() {
 	sync
@@ -30,6 +33,12 @@ mount -t configfs configfs /sys/kernel/config
 ip link set lo up
 echo "$(uname -r) $(nproc) CPUs" > "$out/guest-info"
 
+# A kernel with kmemleak (the debug kernel): forget what boot left behind,
+# so the scan after the last test reports only what the tests leaked.
+kmemleak=/sys/kernel/debug/kmemleak
+mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null
+[ -e "$kmemleak" ] && echo clear > "$kmemleak"
+
 if [ "$VCB_MODE" = demo ]; then
 	cd "$VCB_TOP" && bash selftests/demo.sh
 	exit
@@ -45,4 +54,13 @@ while read -r name path; do
 	# A test that failed half-way may leave its module behind.
 	rmmod vcanbus 2>/dev/null
 done < "$out/tests.list"
+
+# kmemleak reports only objects older than 5 s, unreferenced in two scans.
+if [ -e "$kmemleak" ]; then
+	echo kmemleak > "$out/current"
+	sleep 6
+	echo scan > "$kmemleak"
+	echo scan > "$kmemleak"
+	cat "$kmemleak" > "$out/kmemleak.txt"
+fi
 echo done > "$out/current"

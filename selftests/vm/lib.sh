@@ -63,9 +63,14 @@ summary() {
 	[ "$fail" -eq 0 ]
 }
 
-# kernel_rel SERIES: fetches (once) and prints the kernel release.
+# kernel_rel SERIES: fetches or builds (once) and prints the kernel release;
+# SERIES is 6.1 or 6.12 (Debian's) or debug (build-debug-kernel.sh).
 kernel_rel() {
-	"$VCB_VM/fetch-kernel.sh" "$1" "$VCANBUS_CACHE"
+	if [ "$1" = debug ]; then
+		"$VCB_VM/build-debug-kernel.sh" "$VCANBUS_CACHE"
+	else
+		"$VCB_VM/fetch-kernel.sh" "$1" "$VCANBUS_CACHE"
+	fi
 }
 
 kernel_dir() {

@@ -32,7 +32,9 @@ cp "$here/initramfs-init" "$tmp/init"
 chmod 755 "$tmp/init"
 
 # modprobe prints "insmod PATH" for each module to load, dependencies first,
-# and "builtin NAME" for what the kernel has built in.
+# and "builtin NAME" for what the kernel has built in (the debug kernel has
+# them all built in: the list stays empty).
+: > "$tmp/modules/order"
 base=$(readlink -f "$kdir/modules")
 base=${base%/lib/modules/"$rel"}
 for m in virtio_pci 9pnet_virtio 9p overlay; do

@@ -53,7 +53,8 @@ list_tests() {
 
 kernel_report='WARNING:|BUG:|Oops|KASAN|UBSAN|general protection fault|'\
 'possible (recursive|circular) locking|INFO: task .* blocked|'\
-'unreferenced object|Kernel panic|list_(add|del) corruption|refcount_t:'
+'unreferenced object|Kernel panic|list_(add|del) corruption|refcount_t:|'\
+'unregister_netdevice: waiting|ODEBUG:'
 
 # collect REL OUT NAME: turns one test's files into results.
 collect() {
@@ -101,6 +102,21 @@ collect() {
 			echo "---- $id: kernel log ----"
 			grep -E -A 25 "$kernel_report" "$out/$name.dmesg" | head -n 60
 		fi
+	fi
+}
+
+# collect_kmemleak REL OUT: the scan after the last test (kernels with
+# kmemleak only) must find nothing.
+collect_kmemleak() {
+	local rel=$1 out=$2 n
+	[ -e "$out/kmemleak.txt" ] || return 0
+	n=$(grep -c '^unreferenced object' "$out/kmemleak.txt" || true)
+	if [ "$n" -eq 0 ]; then
+		result PASS "$rel/kmemleak: no leak after all tests"
+	else
+		result FAIL "$rel/kmemleak: no leak after all tests" "$n unreferenced objects"
+		echo "---- $rel: kmemleak (first 60 lines of $out/kmemleak.txt) ----"
+		head -n 60 "$out/kmemleak.txt"
 	fi
 }
 
@@ -170,6 +186,10 @@ for series in $kernels; do
 	VCB_TOP=$VCB_TOP
 	VCB_MODE=$mode
 	VCB_TIMEOUT=$timeout
+	VCB_CHAOS_SECONDS=${VCB_CHAOS_SECONDS:-}
+	VCB_CHAOS_SEED=${VCB_CHAOS_SEED:-}
+	VCB_FUZZ_SECONDS=${VCB_FUZZ_SECONDS:-}
+	VCB_FUZZ_SEED=${VCB_FUZZ_SEED:-}
 	VCB_BUILD=$VCB_TOP/build
 	EOF
 	list_tests > "$out/tests.list"
@@ -184,6 +204,7 @@ for series in $kernels; do
 	while read -r name _; do
 		collect "$rel" "$out" "$name"
 	done < "$out/tests.list"
+	collect_kmemleak "$rel" "$out"
 	echo "== $rel: done in $(($(date +%s) - start))s; logs in $out"
 done
 
