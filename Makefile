@@ -6,10 +6,13 @@
 #   make install         install the module for KDIR's kernel, run depmod
 #   make run             a bus with nodes exchanging frames (here or in a VM)
 #   make check           lint, host unit tests, dkms, VM tests on 6.1 and 6.12
+#   make check-debug     VM tests on a debug kernel (lockdep, KASAN, kmemleak,
+#                        UBSAN) built from linux-source-6.12, 10 min of chaos
 #   make lint            checkpatch --strict and sparse over driver/
 #
 # Variables: KDIR (kernel headers), KERNELS (series for the VM: "6.1 6.12"),
-# TESTS (test names, default all), VCANBUS_CACHE (kernels and sources).
+# TESTS (test names, default all), VCANBUS_CACHE (kernels and sources),
+# CHAOS_SECONDS / FUZZ_SECONDS (check-debug: 600 / 120), CHAOS_SEED / FUZZ_SEED.
 
 KVER		?= $(shell uname -r)
 KDIR		?= /lib/modules/$(KVER)/build
@@ -25,13 +28,21 @@ krel		= $(shell sed -n 's/^\#define UTS_RELEASE "\(.*\)"/\1/p' $(kdir_abs)/inclu
 kbuild_dir	= $(top)/build/kmod/$(krel)
 driver_src	:= $(wildcard driver/*.c driver/*.h)
 
-.PHONY: all module userspace install run check lint sparse checkpatch \
-	check-vm check-unit check-dkms clean help
+CHAOS_SECONDS	?= 600
+FUZZ_SECONDS	?= 120
+CHAOS_SEED	?= 1
+FUZZ_SEED	?= 1
+# KASAN and lockdep make every frame ~20x dearer in TCG: the total-order
+# test sends 20000 per sender there instead of 100000.
+ORDER_FRAMES	?= 20000
+
+.PHONY: all module userspace install run check check-debug lint sparse \
+	checkpatch check-vm check-unit check-dkms clean help
 
 all: module userspace
 
 help:
-	@sed -n '3,13s/^# \{0,1\}//p' Makefile
+	@sed -n '3,16s/^# \{0,1\}//p' Makefile
 
 # Kbuild writes objects beside the sources, so each kernel gets its own
 # folder of links to them: builds for 6.1 and 6.12 never share an object.
@@ -69,6 +80,15 @@ run:
 check:
 	@mkdir -p build
 	@KERNELS="$(KERNELS)" TESTS="$(TESTS)" selftests/check.sh
+
+# The debug kernel is built once (about FIRST_BUILD min on 2 cores) and cached.
+check-debug:
+	@mkdir -p build
+	@VCB_CHAOS_SECONDS=$(CHAOS_SECONDS) VCB_CHAOS_SEED=$(CHAOS_SEED) \
+	 VCB_ORDER_FRAMES=$(ORDER_FRAMES) \
+	 VCB_FUZZ_SECONDS=$(FUZZ_SECONDS) VCB_FUZZ_SEED=$(FUZZ_SEED) \
+	 VCB_TIMEOUT=$$(( $(CHAOS_SECONDS) + 600 )) \
+	 $(VM)/run.sh --kernels debug --tests "$(TESTS)"
 
 check-vm:
 	@$(VM)/run.sh --kernels "$(KERNELS)" --tests "$(TESTS)"

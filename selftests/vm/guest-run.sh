@@ -5,7 +5,7 @@
 # initramfs-init). OUT is the host's result folder, mounted read-write at the
 # same path; OUT/env says what to run. For each test it records, in OUT:
 #   NAME.tap    the test's output      NAME.rc     its exit status
-#   NAME.dmesg  the kernel log while it ran
+#   NAME.dmesg  the kernel log while it ran   NAME.secs  how long it took
 # and OUT/current names the running test, so the host's watchdog can say
 # which one hung. It powers the guest off at the end.
 out=$1
@@ -47,9 +47,11 @@ fi
 while read -r name path; do
 	echo "$name" > "$out/current"
 	dmesg -C
+	start=$SECONDS
 	(cd "$VCB_TOP" && timeout -k 10 "$VCB_TIMEOUT" "$path") \
 		> "$out/$name.tap" 2>&1 < /dev/null
 	echo $? > "$out/$name.rc"
+	echo $((SECONDS - start)) > "$out/$name.secs"
 	dmesg > "$out/$name.dmesg"
 	# A test that failed half-way may leave its module behind.
 	rmmod vcanbus 2>/dev/null

@@ -186,12 +186,11 @@ for series in $kernels; do
 	VCB_TOP=$VCB_TOP
 	VCB_MODE=$mode
 	VCB_TIMEOUT=$timeout
-	VCB_CHAOS_SECONDS=${VCB_CHAOS_SECONDS:-}
-	VCB_CHAOS_SEED=${VCB_CHAOS_SEED:-}
-	VCB_FUZZ_SECONDS=${VCB_FUZZ_SECONDS:-}
-	VCB_FUZZ_SEED=${VCB_FUZZ_SEED:-}
 	VCB_BUILD=$VCB_TOP/build
 	EOF
+	# The tests' own knobs (VCB_CHAOS_SECONDS, VCB_ORDER_FRAMES, ...) go
+	# along as they are set here.
+	env | grep -E '^VCB_(CHAOS|FUZZ|ORDER)_[A-Z]+=' >> "$out/env" || true
 	list_tests > "$out/tests.list"
 	if [ "$mode" = demo ]; then
 		echo "== vcanbus demo in a QEMU guest running Linux $rel"
@@ -206,6 +205,8 @@ for series in $kernels; do
 	done < "$out/tests.list"
 	collect_kmemleak "$rel" "$out"
 	echo "== $rel: done in $(($(date +%s) - start))s; logs in $out"
+	echo "   seconds per test: $(cd "$out" && for f in *.secs; do
+		[ -e "$f" ] && printf '%s %s, ' "${f%.secs}" "$(cat "$f")"; done)"
 done
 
 if [ "$mode" = test ]; then
