@@ -81,7 +81,7 @@ check:
 	@mkdir -p build
 	@KERNELS="$(KERNELS)" TESTS="$(TESTS)" selftests/check.sh
 
-# The debug kernel is built once (about FIRST_BUILD min on 2 cores) and cached.
+# The debug kernel is built once (about 15 min on 2 cores) and cached.
 check-debug:
 	@mkdir -p build
 	@VCB_CHAOS_SECONDS=$(CHAOS_SECONDS) VCB_CHAOS_SEED=$(CHAOS_SEED) \
