@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # check.sh: everything "make check" proves, counted together:
-#   lint (checkpatch --strict; W=1 and sparse per kernel), the userspace unit
+#   lint (checkpatch --strict; W=1 and sparse per kernel), driver and userspace unit
 #   tests on the host, dkms builds, and the selftests in QEMU per kernel.
 # Ends with the line "N passed, N failed" over all of them.
 # KERNELS and TESTS (environment) narrow the VM part.
@@ -31,6 +31,29 @@ while IFS= read -r line; do
 	"ok "*)		result PASS "userspace: ${line#ok }" ;;
 	esac
 done < <(grep -E '^(not )?ok ' "$VCB_TOP/build/unit.log" || true)
+
+echo "== driver unit tests on the host"
+# driver/frame.c against the bit-level reference, which checks itself first
+# against published frames and canbusload -e.
+if python3 "$VCB_TOP/selftests/lib/canbits.py" --selftest > "$VCB_TOP/build/canbits.log" 2>&1; then
+	result PASS "unit: canbits.py reference self-test"
+else
+	tail -n 20 "$VCB_TOP/build/canbits.log"
+	result FAIL "unit: canbits.py reference self-test"
+fi
+make -s -C "$VCB_TOP/selftests" unit > "$VCB_TOP/build/unit-driver.log" 2>&1
+while IFS= read -r line; do
+	case $line in
+	"not ok "*)	result FAIL "unit: ${line#not ok [0-9]* }" ;;
+	"ok "*)		result PASS "unit: ${line#ok [0-9]* }" ;;
+	esac
+done < <(grep -E '^(not )?ok ' "$VCB_TOP/build/unit-driver.log" || true)
+if ! grep -q '^ok ' "$VCB_TOP/build/unit-driver.log" ||
+   grep -q '^not ok' "$VCB_TOP/build/unit-driver.log"; then
+	cat "$VCB_TOP/build/unit-driver.log"
+	grep -q '^ok \|^not ok' "$VCB_TOP/build/unit-driver.log" ||
+		result FAIL "unit: driver unit tests" "no result"
+fi
 
 echo "== dkms"
 "$VCB_VM/check-dkms.sh" $kernels

@@ -1,0 +1,43 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Host harness for driver/frame.c: reads frames, one per line,
+ *   <can_id hex, with CAN_EFF_FLAG/CAN_RTR_FLAG> <fd 0|1> <iso 0|1>
+ *   <flags hex> <len> <len8_dlc> <data hex, "-" when empty>
+ * and prints "<nominal> <data> <stuff>" per frame. frame_bits.py feeds it
+ * and compares with the reference (selftests/lib/canbits.py).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "frame.h"
+
+int main(void)
+{
+	char line[512], hex[160];
+	unsigned int id, fd, iso, flags, len, len8, i, n = 0;
+
+	while (fgets(line, sizeof(line), stdin)) {
+		struct canfd_frame cf = { 0 };
+		struct vcanbus_frame_bits bits;
+
+		if (sscanf(line, "%x %u %u %x %u %u %159s", &id, &fd, &iso,
+			   &flags, &len, &len8, hex) != 7 || len > CANFD_MAX_DLEN ||
+		    (strcmp(hex, "-") && strlen(hex) != 2 * len)) {
+			fprintf(stderr, "frame_bits: bad input line %u: %s",
+				n + 1, line);
+			return 2;
+		}
+		cf.can_id = id;
+		cf.len = len;
+		cf.flags = flags;
+		if (!fd)
+			((struct can_frame *)&cf)->len8_dlc = len8;
+		for (i = 0; i < len && strcmp(hex, "-"); i++)
+			sscanf(hex + 2 * i, "%2hhx", &cf.data[i]);
+		vcanbus_frame_bits(&cf, fd, iso, &bits);
+		printf("%u %u %u\n", bits.nominal, bits.data, bits.stuff);
+		n++;
+	}
+	return 0;
+}

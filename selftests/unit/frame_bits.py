@@ -1,0 +1,117 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: GPL-2.0
+"""driver/frame.c against the independent reference (lib/canbits.py).
+
+Runs the host build of frame.c (frame_bits, argv[1]) over every kind of
+frame: Classical base and extended, data and remote, DLC 0..15 (9..15
+with cc-len8-dlc), CAN FD base and extended at every length, BRS and ESI
+on and off, ISO and non-ISO; contents all-zero, all-one, alternating, and
+seeded random ones, so that stuffing and the CRC-15 vary. Nominal bits,
+data-phase bits and stuff bits must equal the reference's exactly. TAP.
+"""
+
+import os
+import random
+import subprocess
+import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), '..', 'lib'))
+import canbits  # noqa: E402
+
+EFF, RTR = 0x80000000, 0x40000000
+BRS, ESI = 0x01, 0x02
+FD_LENS = canbits.FD_DLC_TO_LEN
+
+
+def frames(rng):
+    """(can_id with flags, fd, iso, flags, len, len8_dlc, data)."""
+    ids = [(0, False), (0x7ff, False), (0x555, False), (0x123, False),
+           (0, True), (0x1fffffff, True), (0x15555555, True),
+           (0x12345678, True)]
+    patterns = [lambda n: bytes(n), lambda n: b'\xff' * n,
+                lambda n: b'\x55' * n, lambda n: b'\x0f' * n]
+    for can_id, eff in ids:
+        base = can_id | (EFF if eff else 0)
+        for dlc in range(16):
+            n = min(dlc, 8)
+            for p in patterns:
+                yield base, 0, 1, 0, n, dlc if dlc > 8 else 0, p(n)
+            yield base | RTR, 0, 1, 0, n, dlc if dlc > 8 else 0, b''
+        for n in FD_LENS:
+            for p in patterns:
+                for flags in range(4):
+                    for iso in (1, 0):
+                        yield base, 1, iso, flags, n, 0, p(n)
+    for _ in range(20000):
+        eff = rng.random() < 0.5
+        can_id = rng.randrange(1 << 29 if eff else 1 << 11)
+        base = can_id | (EFF if eff else 0)
+        if rng.random() < 0.5:
+            dlc = rng.randrange(16)
+            n = min(dlc, 8)
+            rtr = rng.random() < 0.2
+            data = b'' if rtr else bytes(rng.randrange(256) for _ in range(n))
+            yield (base | (RTR if rtr else 0), 0, 1, 0, n,
+                   dlc if dlc > 8 else 0, data)
+        else:
+            n = rng.choice(FD_LENS)
+            yield (base, 1, rng.randrange(2), rng.randrange(4), n, 0,
+                   bytes(rng.randrange(256) for _ in range(n)))
+
+
+def reference(can_id, fd, iso, flags, n, len8, data):
+    eff = bool(can_id & EFF)
+    rtr = bool(can_id & RTR)
+    bare = can_id & (0x1fffffff if eff else 0x7ff)
+    dlc = canbits.fd_len_to_dlc(n) if fd else (len8 or n)
+    r = canbits.frame_bits(bare, eff, rtr, bool(fd), bool(flags & BRS),
+                           bool(flags & ESI), dlc,
+                           b'' if rtr else data, iso=bool(iso))
+    return r['nominal'], r['data_phase'], r['stuff']
+
+
+def main():
+    harness = sys.argv[1]
+    rng = random.Random(1)
+    cases = list(frames(rng))
+    lines = ''.join('%x %d %d %x %d %d %s\n' % (c[0], c[1], c[2], c[3], c[4],
+                                               c[5], c[6].hex() or '-')
+                    for c in cases)
+    out = subprocess.run([harness], input=lines, capture_output=True,
+                         text=True, check=True).stdout.split('\n')
+    print('TAP version 13\n1..3')
+    kinds = {'cc': [0, 0], 'fd': [0, 0]}
+    first_bad = None
+    for case, got in zip(cases, out):
+        want = '%d %d %d' % reference(*case)
+        k = kinds['fd' if case[1] else 'cc']
+        k[0] += 1
+        if got != want:
+            k[1] += 1
+            first_bad = first_bad or (case, got, want)
+    print(f'# {len(cases)} frames: {kinds["cc"][0]} Classical, '
+          f'{kinds["fd"][0]} FD')
+    for n, kind in ((1, 'cc'), (2, 'fd')):
+        total, bad = kinds[kind]
+        what = 'Classical CAN' if kind == 'cc' else 'CAN FD (ISO and non-ISO)'
+        print(f'{"not ok" if bad or not total else "ok"} {n} frame_bits: '
+              f'{what} bit counts equal the reference ({total} frames)')
+        if bad:
+            print(f'# {bad} differ; first: {first_bad}')
+    # canbusload -e counts SOF..EOF plus the intermission; it agrees with
+    # the reference on Classical data frames (canbits.py --selftest).
+    cc = [(c, g) for c, g in zip(cases, out) if not c[1] and
+          not c[0] & RTR and not c[5]]
+    bad = [(c, g) for c, g in cc
+           if int(g.split()[0]) + canbits.INTERMISSION_BITS !=
+           canbits.canframelen_exact(c[0] & 0x1fffffff, bool(c[0] & EFF),
+                                     False, c[4], c[6])]
+    print(f'{"not ok" if bad or not cc else "ok"} 3 frame_bits: Classical '
+          f'data frames + intermission equal canbusload -e ({len(cc)} frames)')
+    if bad:
+        print(f'# first: {bad[0]}')
+    sys.exit(1 if first_bad or bad else 0)
+
+
+if __name__ == '__main__':
+    main()
