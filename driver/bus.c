@@ -18,6 +18,7 @@ void vcanbus_bus_init(struct vcanbus_bus *bus)
 	spin_lock_init(&bus->lock);
 	INIT_LIST_HEAD(&bus->nodes);
 	bus->timing = VCANBUS_TIMING_INSTANT;
+	vcanbus_wire_init(bus);
 }
 
 /*
@@ -28,7 +29,7 @@ void vcanbus_bus_init(struct vcanbus_bus *bus)
  * frame with the same identifier. Base-format frames have no extension
  * bits: the IDE bit decides before them.
  */
-static u64 vcanbus_arbitration_key(const struct sk_buff *skb)
+u64 vcanbus_arbitration_key(const struct sk_buff *skb)
 {
 	canid_t id = ((const struct canfd_frame *)skb->data)->can_id;
 	u64 rtr = !!(id & CAN_RTR_FLAG);
@@ -40,21 +41,34 @@ static u64 vcanbus_arbitration_key(const struct sk_buff *skb)
 	return (u64)(id & CAN_SFF_MASK) << 22 | rtr << 21 | fdf;
 }
 
-/* The node's mailbox that would go out next, by its tx_order. */
-static struct sk_buff *vcanbus_node_next_tx(struct vcanbus_node *node)
+/*
+ * The node's mailbox that would go out next, by its tx_order, among those
+ * filled by @by (KTIME_MAX: all).
+ */
+struct sk_buff *vcanbus_node_next_tx(struct vcanbus_node *node, ktime_t by)
 {
 	struct sk_buff *skb, *best;
 
 	best = skb_peek(&node->txq);
-	if (!best || node->tx_order == VCANBUS_TX_FIFO)
+	if (!best || vcanbus_skb_cb(best)->queued > by)
+		return NULL;
+	if (node->tx_order == VCANBUS_TX_FIFO)
 		return best;
 
 	/* Lowest first; the queue is in arrival order, so ties keep it. */
 	skb_queue_walk(&node->txq, skb) {
+		if (vcanbus_skb_cb(skb)->queued > by)
+			break;
 		if (vcanbus_arbitration_key(skb) < vcanbus_arbitration_key(best))
 			best = skb;
 	}
 	return best;
+}
+
+/* Mailboxes in use: waiting ones and the one on the wire. */
+unsigned int vcanbus_node_mailboxes_used(const struct vcanbus_node *node)
+{
+	return skb_queue_len(&node->txq) + (node->bus->wire.tx == node);
 }
 
 /*
@@ -70,7 +84,7 @@ static struct vcanbus_node *vcanbus_bus_next(struct vcanbus_bus *bus,
 	list_for_each_entry(node, &bus->nodes, bus_list) {
 		if (!node->running)
 			continue;
-		skb = vcanbus_node_next_tx(node);
+		skb = vcanbus_node_next_tx(node, KTIME_MAX);
 		if (skb && (!best ||
 			    vcanbus_skb_cb(skb)->seq < vcanbus_skb_cb(best)->seq)) {
 			best = skb;
@@ -97,8 +111,8 @@ static bool vcanbus_receives(const struct vcanbus_node *rx,
  * Is there room for the frame in the queue of each node that receives it
  * (its sender needs two places: echo and, in loopback mode, RX)?
  */
-static bool vcanbus_deliverable(struct vcanbus_bus *bus,
-				struct vcanbus_node *tx, bool fd)
+bool vcanbus_deliverable(struct vcanbus_bus *bus, struct vcanbus_node *tx,
+			 bool fd)
 {
 	struct vcanbus_node *rx;
 
@@ -149,8 +163,8 @@ static struct sk_buff *vcanbus_rx_skb(struct vcanbus_node *rx,
 	return skb;
 }
 
-static void vcanbus_complete(struct vcanbus_bus *bus, struct vcanbus_node *tx,
-			     struct sk_buff *skb, ktime_t end)
+void vcanbus_complete(struct vcanbus_bus *bus, struct vcanbus_node *tx,
+		      struct sk_buff *skb, ktime_t end)
 {
 	struct net_device_stats *stats = &tx->ndev->stats;
 	bool fd = can_is_canfd_skb(skb);
@@ -203,6 +217,10 @@ void vcanbus_bus_run(struct vcanbus_bus *bus)
 
 	lockdep_assert_held(&bus->lock);
 
+	if (bus->timing == VCANBUS_TIMING_WIRE) {
+		vcanbus_wire_run(bus);
+		return;
+	}
 	while ((tx = vcanbus_bus_next(bus, &skb))) {
 		if (!vcanbus_deliverable(bus, tx, can_is_canfd_skb(skb))) {
 			WRITE_ONCE(bus->stalled, true);

@@ -184,12 +184,6 @@ static ssize_t vcanbus_bus_timing_store(struct config_item *item,
 				    ARRAY_SIZE(vcanbus_timing_names));
 	if (timing < 0)
 		return timing;
-	if (timing == VCANBUS_TIMING_WIRE) {
-		pr_warn_ratelimited("%s: %s: wire timing is not implemented yet\n",
-				    VCANBUS_NAME, config_item_name(item));
-		return -EOPNOTSUPP;
-	}
-
 	/* Nodes join and leave only under RTNL and the bus lock. */
 	rtnl_lock();
 	spin_lock_bh(&bus->lock);
@@ -242,7 +236,11 @@ static void vcanbus_bus_drop_node(struct config_group *group,
 
 static void vcanbus_bus_release(struct config_item *item)
 {
-	kfree(to_vcanbus_bus(item));
+	struct vcanbus_bus *bus = to_vcanbus_bus(item);
+
+	/* No node is left, but the end of a cut-off frame may be pending. */
+	vcanbus_wire_exit(bus);
+	kfree(bus);
 }
 
 static struct configfs_item_operations vcanbus_bus_item_ops = {

@@ -156,8 +156,9 @@ static netdev_tx_t vcanbus_node_xmit(struct sk_buff *skb, struct net_device *nde
 
 	spin_lock(&bus->lock);
 	vcanbus_skb_cb(skb)->seq = bus->seq++;
+	vcanbus_skb_cb(skb)->queued = ktime_get();
 	__skb_queue_tail(&node->txq, skb);
-	if (skb_queue_len(&node->txq) >= node->tx_mailboxes)
+	if (vcanbus_node_mailboxes_used(node) >= node->tx_mailboxes)
 		netif_stop_queue(ndev);
 	vcanbus_bus_run(bus);
 	spin_unlock(&bus->lock);
@@ -208,6 +209,7 @@ static int vcanbus_node_stop(struct net_device *ndev)
 	spin_lock_bh(&bus->lock);
 	node->running = false;
 	vcanbus_node_abort_tx(node);
+	vcanbus_wire_abort(bus, node);
 	node->can.state = CAN_STATE_STOPPED;
 	/* The bus may have waited for room in this node's queue. */
 	vcanbus_bus_run(bus);

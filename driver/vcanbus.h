@@ -19,6 +19,7 @@
 
 #include <linux/can/dev.h>
 #include <linux/configfs.h>
+#include <linux/hrtimer.h>
 #include <linux/netdevice.h>
 #include <linux/skbuff.h>
 #include <linux/spinlock.h>
@@ -54,6 +55,16 @@ struct vcanbus_bus_stats {
 	u64 frames;		/* frames completed on the bus */
 };
 
+/* Wire timing's state of the bus (wire.c), under bus->lock. */
+struct vcanbus_wire {
+	struct hrtimer timer;		/* fires at the end of the frame */
+	bool busy;			/* a frame is on the wire until end */
+	struct vcanbus_node *tx;	/* its sender; NULL when cut off */
+	struct sk_buff *skb;		/* the frame; NULL when cut off */
+	ktime_t end;			/* its end of frame (CLOCK_MONOTONIC) */
+	ktime_t idle_at;		/* the bus is idle again: end + intermission */
+};
+
 struct vcanbus_bus {
 	struct config_group group;
 
@@ -68,6 +79,7 @@ struct vcanbus_bus {
 	bool stalled;
 	u64 seq;			/* arrival order of frames in mailboxes */
 	struct vcanbus_bus_stats stats;
+	struct vcanbus_wire wire;
 };
 
 struct vcanbus_node {
@@ -80,6 +92,7 @@ struct vcanbus_node {
 	/* under bus->lock: */
 	bool running;			/* open: transmits and receives */
 	struct sk_buff_head txq;	/* filled mailboxes, in arrival order */
+	struct sk_buff *contending;	/* wire.c, during an arbitration */
 
 	/* changed only while the netdev is down (under RTNL): */
 	unsigned int tx_mailboxes;
@@ -98,6 +111,7 @@ struct vcanbus_node {
 /* What the bus keeps with a frame in skb->cb. */
 struct vcanbus_skb_cb {
 	u64 seq;			/* in a mailbox: arrival order */
+	ktime_t queued;			/* in a mailbox: since (CLOCK_MONOTONIC) */
 	bool echo;			/* on an rxq: the sender's own frame */
 };
 
@@ -111,6 +125,19 @@ static inline struct vcanbus_skb_cb *vcanbus_skb_cb(struct sk_buff *skb)
 void vcanbus_bus_init(struct vcanbus_bus *bus);
 void vcanbus_bus_run(struct vcanbus_bus *bus);
 void vcanbus_bus_kick(struct vcanbus_bus *bus);
+u64 vcanbus_arbitration_key(const struct sk_buff *skb);
+struct sk_buff *vcanbus_node_next_tx(struct vcanbus_node *node, ktime_t by);
+bool vcanbus_deliverable(struct vcanbus_bus *bus, struct vcanbus_node *tx,
+			 bool fd);
+void vcanbus_complete(struct vcanbus_bus *bus, struct vcanbus_node *tx,
+		      struct sk_buff *skb, ktime_t end);
+unsigned int vcanbus_node_mailboxes_used(const struct vcanbus_node *node);
+
+/* wire.c APIs: */
+void vcanbus_wire_init(struct vcanbus_bus *bus);
+void vcanbus_wire_exit(struct vcanbus_bus *bus);
+void vcanbus_wire_run(struct vcanbus_bus *bus);
+void vcanbus_wire_abort(struct vcanbus_bus *bus, struct vcanbus_node *node);
 
 /* node.c APIs: */
 struct vcanbus_node *vcanbus_node_create(struct vcanbus_bus *bus,

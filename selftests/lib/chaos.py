@@ -2,9 +2,10 @@
 # SPDX-License-Identifier: GPL-2.0
 """Chaos under traffic (selftests/tests/chaos.sh runs it; TAP on stdout).
 
-Senders on every CPU flood the nodes of two buses while one seeded controller
-loop brings nodes down and up, changes their bitrates and modes, moves them
-into namespaces and back, deletes namespaces (the kernel hands the nodes
+Senders on every CPU flood the nodes of two buses (in wire or instant
+timing, as the seed picks) while one seeded controller loop brings nodes
+down and up, changes their bitrates and modes, moves them into namespaces
+and back, deletes namespaces (the kernel hands the nodes
 back), removes and recreates nodes and buses, writes their attributes, tries
 to unload the module and now and then really reloads it. Receivers log every
 frame they get; each frame carries (sender, counter), never reused.
@@ -150,6 +151,9 @@ class Chaos:
         name = self.fresh('chb')
         try:
             os.mkdir(f'{CFS}/{name}')
+            # Both timings: wire runs its frames off an hrtimer.
+            with open(f'{CFS}/{name}/timing', 'w') as f:
+                f.write(self.pick(['wire', 'instant']))
         except OSError:
             return False
         self.buses[name] = self.fresh('gen')

@@ -52,7 +52,7 @@ refused "tx_order busy while up" "Device or resource busy" write "$bus/na/tx_ord
 refused "timing busy while a node is up" "Device or resource busy" write "$bus/timing" instant
 expect_eq "default timing" instant "$(cat "$bus/timing")"
 refused "timing 'fast' refused" "Invalid argument" write "$bus/timing" fast
-refused "timing 'wire' not there yet" "Operation not supported" write "$bus/timing" wire
+refused "timing 'wire' busy while a node is up" "Device or resource busy" write "$bus/timing" wire
 
 # Names: invalid, too long, taken in the namespace.
 refused "name with % refused" "Invalid argument" mkdir "$bus/n%d"

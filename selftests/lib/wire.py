@@ -1,0 +1,295 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: GPL-2.0
+"""Wire timing, checked against the bit-level reference (selftests/tests/wire.sh).
+
+Frame spacing: the receiver wb is held (rx_hold) and filled with 1024
+frames, so the bus stalls; wa then queues a burst of random frames in its
+64 mailboxes; on release the burst goes out back to back, and the
+receiver's timestamps (the end of each frame on the bus clock) must be
+spaced by exactly the reference duration of each frame plus the 3-bit
+intermission, at 125k, 500k and 1M and for CAN FD at 1M/5M with and
+without BRS.
+
+Arbitration: the same way, wa queues frames with ID 0x200 and wc with ID
+0x100 while the bus is stalled; on release all of wc's go first, then
+wa's, and wa counts one lost arbitration per frame of wc, wc none.
+
+Random frames come from a seeded generator: the output names the seed.
+"""
+
+import json
+import os
+import random
+import socket
+import struct
+import subprocess
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(__file__))
+import canbits  # noqa: E402
+
+CFS = '/sys/kernel/config/vcanbus'
+BUS = f'{CFS}/wiretest'
+EFF, RTR = 0x80000000, 0x40000000
+BRS = 0x01
+SO_TIMESTAMPNS = 35
+SO_RCVBUFFORCE = 33
+CAN_RAW_FD_FRAMES = 5
+FILL = 1024            # a receive queue's length (VCANBUS_RXQ_LEN)
+
+
+class Tap:
+    def __init__(self, plan):
+        self.n = self.failed = 0
+        print(f'TAP version 13\n1..{plan}', flush=True)
+
+    def ok(self, cond, what, why=''):
+        self.n += 1
+        print(f'{"ok" if cond else "not ok"} {self.n} {what}', flush=True)
+        if not cond:
+            self.failed += 1
+            if why:
+                print(f'# {why}', flush=True)
+        return cond
+
+    def finish(self):
+        print(f'# Totals: pass:{self.n - self.failed} fail:{self.failed} '
+              'xfail:0 xpass:0 skip:0 error:0', flush=True)
+        sys.exit(1 if self.failed else 0)
+
+
+def sh(*argv):
+    subprocess.run(argv, check=True, stdout=subprocess.DEVNULL)
+
+
+def cfs_write(path, value):
+    with open(path, 'w') as f:
+        f.write(value)
+
+
+def cfs_read(path):
+    with open(path) as f:
+        return f.read().strip()
+
+
+def await_cond(cond, seconds=30):
+    """Polls cond every 10 ms: a bounded wait for a condition."""
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        if cond():
+            return True
+        time.sleep(0.01)
+    return cond()
+
+
+def arbitration_lost(dev):
+    out = subprocess.run(['ip', '-j', '-d', '-s', 'link', 'show', dev],
+                         check=True, capture_output=True, text=True).stdout
+    return json.loads(out)[0]['linkinfo']['info_xstats']['arbitration_lost']
+
+
+def can_socket(dev, fd):
+    s = socket.socket(socket.AF_CAN, socket.SOCK_RAW, socket.CAN_RAW)
+    if fd:
+        s.setsockopt(socket.SOL_CAN_RAW, CAN_RAW_FD_FRAMES, 1)
+    s.bind((dev,))
+    return s
+
+
+def pack(frame):
+    can_id, fd, flags, data = frame
+    if fd:
+        return struct.pack('=IBBxx64s', can_id, len(data), flags, data)
+    length = data if can_id & RTR else len(data)
+    payload = b'' if can_id & RTR else data
+    return struct.pack('=IB3x8s', can_id, length, payload)
+
+
+def unfdf(buf):
+    """Without CANFD_FDF, which 6.2 and later set on every FD frame."""
+    if len(buf) == 72:
+        buf = buf[:5] + bytes([buf[5] & ~0x04]) + buf[6:]
+    return buf
+
+
+def send_all(s, frames):
+    for f in frames:
+        buf = pack(f)
+        while True:
+            try:
+                s.send(buf)
+                break
+            except OSError:         # ENOBUFS: the queue is full, retry
+                time.sleep(0.001)
+
+
+def recv_all(s, n):
+    """n frames with their timestamps in ns."""
+    out = []
+    s.settimeout(10)
+    for _ in range(n):
+        buf, anc, _, _ = s.recvmsg(72, socket.CMSG_SPACE(16))
+        ts = None
+        for level, kind, data in anc:
+            if level == socket.SOL_SOCKET and kind == SO_TIMESTAMPNS:
+                sec, nsec = struct.unpack('=qq', data[:16])
+                ts = sec * 10**9 + nsec
+        out.append((buf, ts))
+    return out
+
+
+def random_frame(rng, fd):
+    eff = rng.random() < 0.5
+    can_id = rng.randrange(1 << 29) if eff else rng.randrange(1 << 11)
+    can_id |= EFF if eff else 0
+    if fd:
+        n = rng.choice(canbits.FD_DLC_TO_LEN)
+        return (can_id, True, BRS if rng.random() < 0.7 else 0,
+                bytes(rng.randrange(256) for _ in range(n)))
+    if rng.random() < 0.2:
+        return (can_id | RTR, False, 0, rng.randrange(9))  # RTR: data = DLC
+    n = rng.randrange(9)
+    return (can_id, False, 0, bytes(rng.randrange(256) for _ in range(n)))
+
+
+def duration_ns(frame, bitrate, dbitrate):
+    """Reference: the frame's time on the wire plus the intermission."""
+    can_id, fd, flags, data = frame
+    eff = bool(can_id & EFF)
+    rtr = bool(can_id & RTR)
+    bare = can_id & (0x1fffffff if eff else 0x7ff)
+    if fd:
+        dlc = canbits.fd_len_to_dlc(len(data))
+    else:
+        dlc = data if rtr else len(data)
+    r = canbits.frame_bits(bare, eff, rtr, fd, bool(flags & BRS), False,
+                           dlc, b'' if rtr else data)
+    d = canbits.duration_ns(r, bitrate, dbitrate)
+    d += canbits.INTERMISSION_BITS * canbits.Fraction(10**9, bitrate)
+    assert d.denominator == 1, 'bit times are whole ns at these rates'
+    return int(d)
+
+
+def configure(nodes, bitrate, dbitrate):
+    for n in nodes:
+        sh('ip', 'link', 'set', n, 'down')
+        cmd = ['ip', 'link', 'set', n, 'type', 'can', 'bitrate', str(bitrate)]
+        if dbitrate:
+            cmd += ['dbitrate', str(dbitrate), 'fd', 'on']
+        else:
+            cmd += ['fd', 'off']
+        sh(*cmd)
+        cfs_write(f'{BUS}/{n}/tx_mailboxes', '64')
+        sh('ip', 'link', 'set', n, 'up')
+
+
+def stall(fd):
+    """Fills wb's receive queue (held) with frames of wa: the next frame
+    on the bus stalls. Returns the receiving socket and the bus's count."""
+    rx = can_socket('wb', fd)
+    rx.setsockopt(socket.SOL_SOCKET, SO_RCVBUFFORCE, 1 << 24)
+    rx.setsockopt(socket.SOL_SOCKET, SO_TIMESTAMPNS, 1)
+    base = int(cfs_read(f'{BUS}/frames'))
+    cfs_write(f'{BUS}/wb/rx_hold', '1')
+    tx = can_socket('wa', fd)
+    send_all(tx, [(0x7ff, False, 0, b'')] * FILL)
+    tx.close()
+    await_cond(lambda: int(cfs_read(f'{BUS}/frames')) == base + FILL)
+    return rx, base + FILL
+
+
+def release(tap, rx, frames_before, what):
+    tap.ok(int(cfs_read(f'{BUS}/frames')) == frames_before,
+           f'{what}: nothing completes while the receiver is full')
+    cfs_write(f'{BUS}/wb/rx_hold', '0')
+    got = recv_all(rx, FILL)
+    tap.ok(all(len(b) >= 16 and struct.unpack_from('=I', b)[0] == 0x7ff
+               for b, _ in got), f'{what}: {FILL} fill frames first')
+
+
+def check_spacing(tap, got, frames, bitrate, dbitrate, what):
+    bad = []
+    for i in range(1, len(frames)):
+        want = duration_ns(frames[i], bitrate, dbitrate)
+        have = got[i][1] - got[i - 1][1]
+        if have != want:
+            bad.append((i, have, want))
+    tap.ok(not bad, f'{what}: {len(frames) - 1} frames spaced by their exact '
+           'duration + intermission', f'(index, got ns, want ns): {bad[:5]}')
+
+
+def spacing(tap, rng, bitrate, dbitrate):
+    fd = bool(dbitrate)
+    what = f'{bitrate // 1000}k' + (f'/{dbitrate // 1000}k FD' if fd else '')
+    configure(['wa', 'wb', 'wc'], bitrate, dbitrate)
+    rx, count = stall(fd)
+    frames = [random_frame(rng, fd) for _ in range(40)]
+    tx = can_socket('wa', fd)
+    send_all(tx, frames)
+    release(tap, rx, count, what)
+    got = recv_all(rx, len(frames))
+    want = [pack(f) for f in frames]
+    have = [unfdf(b[:len(w)]) for (b, _), w in zip(got, want)]
+    bad = [(i, h.hex(), w.hex()) for i, (h, w) in enumerate(zip(have, want))
+           if h != w]
+    tap.ok(not bad, f'{what}: the burst arrives exactly, in order',
+           f'first difference (index, got, want): {bad[:1]}')
+    check_spacing(tap, got, frames, bitrate, dbitrate, what)
+    tx.close()
+    rx.close()
+
+
+def arbitration(tap, rng):
+    configure(['wa', 'wb', 'wc'], 500000, None)
+    rx, count = stall(False)
+    lost_a, lost_c = arbitration_lost('wa'), arbitration_lost('wc')
+    high = [(0x200, False, 0, bytes([i])) for i in range(30)]
+    low = [(0x100, False, 0, bytes([i])) for i in range(30)]
+    ta, tc = can_socket('wa', False), can_socket('wc', False)
+    send_all(ta, high)
+    send_all(tc, low)
+    release(tap, rx, count, 'arbitration')
+    got = recv_all(rx, 60)
+    tap.ok([b[:16] for b, _ in got] == [pack(f) for f in low + high],
+           'arbitration: the lower ID wins every time both are pending')
+    tap.ok(arbitration_lost('wa') - lost_a == 30,
+           'arbitration: the loser counts each lost arbitration',
+           f'{arbitration_lost("wa") - lost_a} counted, 30 expected')
+    tap.ok(arbitration_lost('wc') == lost_c,
+           'arbitration: the winner counts none')
+    check_spacing(tap, got, low + high, 500000, None, 'arbitration')
+    ta.close()
+    tc.close()
+    rx.close()
+
+
+def main():
+    seed = int(os.environ.get('VCB_WIRE_SEED', '1'))
+    rng = random.Random(seed)
+    tap = Tap(2 + 4 * 4 + 6 + 1)
+    print(f'# seed {seed} (VCB_WIRE_SEED)', flush=True)
+    sh('modprobe', 'vcanbus')
+    os.mkdir(BUS)
+    try:
+        tap.ok(cfs_read(f'{BUS}/timing') in ('instant', 'wire'),
+               'a new bus has a timing')
+        cfs_write(f'{BUS}/timing', 'wire')
+        tap.ok(cfs_read(f'{BUS}/timing') == 'wire', 'timing wire accepted')
+        for n in ('wa', 'wb', 'wc'):
+            os.mkdir(f'{BUS}/{n}')
+        for bitrate, dbitrate in ((125000, None), (500000, None),
+                                  (1000000, None), (1000000, 5000000)):
+            spacing(tap, rng, bitrate, dbitrate)
+        arbitration(tap, rng)
+    finally:
+        for n in ('wa', 'wb', 'wc'):
+            if os.path.isdir(f'{BUS}/{n}'):
+                os.rmdir(f'{BUS}/{n}')
+        os.rmdir(BUS)
+    tap.ok(subprocess.run(['rmmod', 'vcanbus']).returncode == 0, 'rmmod')
+    tap.finish()
+
+
+if __name__ == '__main__':
+    main()
