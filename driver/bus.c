@@ -65,11 +65,6 @@ struct sk_buff *vcanbus_node_next_tx(struct vcanbus_node *node, ktime_t by)
 	return best;
 }
 
-/* Mailboxes in use: waiting ones and the one on the wire. */
-unsigned int vcanbus_node_mailboxes_used(const struct vcanbus_node *node)
-{
-	return skb_queue_len(&node->txq) + (node->bus->wire.tx == node);
-}
 
 /*
  * Instant timing: of the frames each node would send next, the one that
@@ -173,7 +168,8 @@ void vcanbus_complete(struct vcanbus_bus *bus, struct vcanbus_node *tx,
 	list_for_each_entry(rx, &bus->nodes, bus_list) {
 		struct sk_buff *rx_skb;
 
-		if (!vcanbus_receives(rx, tx, fd))
+		if (!vcanbus_receives(rx, tx, fd) ||
+		    !vcanbus_wire_in_sync(bus, rx, tx, skb))
 			continue;
 		rx_skb = vcanbus_rx_skb(rx, tx, skb);
 		if (!rx_skb) {

@@ -3,9 +3,10 @@
  * The configfs tree:
  *
  *   /sys/kernel/config/vcanbus/		mkdir <bus>
- *   /sys/kernel/config/vcanbus/<bus>/		mkdir <node>; timing, frames
+ *   /sys/kernel/config/vcanbus/<bus>/		mkdir <node>; timing, frames,
+ *						bit_error_ppm, seed (fault injection)
  *   /sys/kernel/config/vcanbus/<bus>/<node>/	ifindex, tx_mailboxes, tx_order,
- *						rx_hold (fault injection)
+ *						rx_hold, bus_off (fault injection)
  *
  * A node is created in the network namespace of the process that makes its
  * directory. Values that cannot change while a node is up answer -EBUSY,
@@ -132,16 +133,48 @@ static ssize_t vcanbus_node_rx_hold_store(struct config_item *item,
 	return len;
 }
 
+static ssize_t vcanbus_node_bus_off_show(struct config_item *item, char *page)
+{
+	struct vcanbus_node *node = to_vcanbus_node(item);
+
+	return sysfs_emit(page, "%d\n",
+			  READ_ONCE(node->can.state) == CAN_STATE_BUS_OFF);
+}
+
+/* Fault injection: "1" puts a running node bus-off; restart brings it back. */
+static ssize_t vcanbus_node_bus_off_store(struct config_item *item,
+					  const char *page, size_t len)
+{
+	struct vcanbus_node *node = to_vcanbus_node(item);
+	bool off;
+	int err;
+
+	err = kstrtobool(page, &off);
+	if (err)
+		return err;
+	if (!off)
+		return -EINVAL;		/* leaving bus-off is a restart */
+	spin_lock_bh(&node->bus->lock);
+	if (!node->running)
+		err = -ENETDOWN;
+	else if (node->can.state != CAN_STATE_BUS_OFF)
+		vcanbus_err_force_bus_off(node);
+	spin_unlock_bh(&node->bus->lock);
+	return err ?: len;
+}
+
 CONFIGFS_ATTR_RO(vcanbus_node_, ifindex);
 CONFIGFS_ATTR(vcanbus_node_, tx_mailboxes);
 CONFIGFS_ATTR(vcanbus_node_, tx_order);
 CONFIGFS_ATTR(vcanbus_node_, rx_hold);
+CONFIGFS_ATTR(vcanbus_node_, bus_off);
 
 static struct configfs_attribute *vcanbus_node_attrs[] = {
 	&vcanbus_node_attr_ifindex,
 	&vcanbus_node_attr_tx_mailboxes,
 	&vcanbus_node_attr_tx_order,
 	&vcanbus_node_attr_rx_hold,
+	&vcanbus_node_attr_bus_off,
 	NULL,
 };
 
@@ -208,12 +241,64 @@ static ssize_t vcanbus_bus_frames_show(struct config_item *item, char *page)
 	return sysfs_emit(page, "%llu\n", frames);
 }
 
+static ssize_t vcanbus_bus_bit_error_ppm_show(struct config_item *item,
+					      char *page)
+{
+	return sysfs_emit(page, "%u\n",
+			  READ_ONCE(to_vcanbus_bus(item)->wire.bit_error_ppm));
+}
+
+/* Fault injection: bit errors per million bits on the wire, 0..1000000. */
+static ssize_t vcanbus_bus_bit_error_ppm_store(struct config_item *item,
+					       const char *page, size_t len)
+{
+	struct vcanbus_bus *bus = to_vcanbus_bus(item);
+	u32 ppm;
+	int err;
+
+	err = kstrtou32(page, 0, &ppm);
+	if (err)
+		return err;
+	if (ppm > 1000000)
+		return -EINVAL;
+	spin_lock_bh(&bus->lock);
+	bus->wire.bit_error_ppm = ppm;
+	spin_unlock_bh(&bus->lock);
+	return len;
+}
+
+static ssize_t vcanbus_bus_seed_show(struct config_item *item, char *page)
+{
+	return sysfs_emit(page, "%u\n", READ_ONCE(to_vcanbus_bus(item)->wire.seed));
+}
+
+/* Restarts the bit-error sequence from @seed: the same errors again. */
+static ssize_t vcanbus_bus_seed_store(struct config_item *item,
+				      const char *page, size_t len)
+{
+	struct vcanbus_bus *bus = to_vcanbus_bus(item);
+	u32 seed;
+	int err;
+
+	err = kstrtou32(page, 0, &seed);
+	if (err)
+		return err;
+	spin_lock_bh(&bus->lock);
+	vcanbus_wire_set_seed(bus, seed);
+	spin_unlock_bh(&bus->lock);
+	return len;
+}
+
 CONFIGFS_ATTR(vcanbus_bus_, timing);
 CONFIGFS_ATTR_RO(vcanbus_bus_, frames);
+CONFIGFS_ATTR(vcanbus_bus_, bit_error_ppm);
+CONFIGFS_ATTR(vcanbus_bus_, seed);
 
 static struct configfs_attribute *vcanbus_bus_attrs[] = {
 	&vcanbus_bus_attr_timing,
 	&vcanbus_bus_attr_frames,
+	&vcanbus_bus_attr_bit_error_ppm,
+	&vcanbus_bus_attr_seed,
 	NULL,
 };
 

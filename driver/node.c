@@ -158,7 +158,7 @@ static netdev_tx_t vcanbus_node_xmit(struct sk_buff *skb, struct net_device *nde
 	vcanbus_skb_cb(skb)->seq = bus->seq++;
 	vcanbus_skb_cb(skb)->queued = ktime_get();
 	__skb_queue_tail(&node->txq, skb);
-	if (vcanbus_node_mailboxes_used(node) >= node->tx_mailboxes)
+	if (skb_queue_len(&node->txq) >= node->tx_mailboxes)
 		netif_stop_queue(ndev);
 	vcanbus_bus_run(bus);
 	spin_unlock(&bus->lock);
@@ -178,7 +178,7 @@ static int vcanbus_node_open(struct net_device *ndev)
 
 	napi_enable(&node->napi);
 	spin_lock_bh(&bus->lock);
-	node->can.state = CAN_STATE_ERROR_ACTIVE;
+	vcanbus_err_reset(node);
 	node->running = true;
 	spin_unlock_bh(&bus->lock);
 	netif_start_queue(ndev);
@@ -208,8 +208,9 @@ static int vcanbus_node_stop(struct net_device *ndev)
 	netif_stop_queue(ndev);
 	spin_lock_bh(&bus->lock);
 	node->running = false;
-	vcanbus_node_abort_tx(node);
+	/* First the frame on the wire (it is still in a mailbox). */
 	vcanbus_wire_abort(bus, node);
+	vcanbus_node_abort_tx(node);
 	node->can.state = CAN_STATE_STOPPED;
 	/* The bus may have waited for room in this node's queue. */
 	vcanbus_bus_run(bus);
@@ -248,18 +249,24 @@ static int vcanbus_node_set_mode(struct net_device *ndev, enum can_mode mode)
 
 	/* Restart (manual or restart-ms): error active, counters cleared. */
 	spin_lock_bh(&node->bus->lock);
-	node->can.state = CAN_STATE_ERROR_ACTIVE;
-	spin_unlock_bh(&node->bus->lock);
+	vcanbus_err_reset(node);
 	netif_wake_queue(ndev);
+	/* Its mailboxes kept their frames while it was bus-off. */
+	vcanbus_bus_run(node->bus);
+	spin_unlock_bh(&node->bus->lock);
 	return 0;
 }
 
 static int vcanbus_node_get_berr_counter(const struct net_device *ndev,
 					 struct can_berr_counter *bec)
 {
-	/* Instant timing has no errors to count. */
-	bec->txerr = 0;
-	bec->rxerr = 0;
+	struct vcanbus_node *node = netdev_priv(ndev);
+
+	/* Errors happen in wire timing only; instant keeps them at 0. */
+	spin_lock_bh(&node->bus->lock);
+	bec->txerr = node->tec;
+	bec->rxerr = node->rec;
+	spin_unlock_bh(&node->bus->lock);
 	return 0;
 }
 

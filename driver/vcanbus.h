@@ -21,6 +21,7 @@
 #include <linux/configfs.h>
 #include <linux/hrtimer.h>
 #include <linux/netdevice.h>
+#include <linux/prandom.h>
 #include <linux/skbuff.h>
 #include <linux/spinlock.h>
 
@@ -55,14 +56,28 @@ struct vcanbus_bus_stats {
 	u64 frames;		/* frames completed on the bus */
 };
 
+/* How the frame on the wire ends (wire.c). */
+enum vcanbus_wire_result {
+	VCANBUS_WIRE_OK,
+	VCANBUS_WIRE_ACK_ERROR,		/* nobody acknowledged it */
+	VCANBUS_WIRE_BIT_ERROR,		/* injected: the sender saw a bit flip */
+	VCANBUS_WIRE_FORM_ERROR,	/* a receiver at another bit rate */
+};
+
 /* Wire timing's state of the bus (wire.c), under bus->lock. */
 struct vcanbus_wire {
 	struct hrtimer timer;		/* fires at the end of the frame */
 	bool busy;			/* a frame is on the wire until end */
 	struct vcanbus_node *tx;	/* its sender; NULL when cut off */
-	struct sk_buff *skb;		/* the frame; NULL when cut off */
-	ktime_t end;			/* its end of frame (CLOCK_MONOTONIC) */
+	struct sk_buff *skb;		/* the frame (in tx->txq); NULL: cut */
+	enum vcanbus_wire_result result;
+	ktime_t end;			/* its end, or of its error frame */
 	ktime_t idle_at;		/* the bus is idle again: end + intermission */
+
+	/* fault injection (configfs): bit errors per million bits */
+	u32 bit_error_ppm;
+	u32 seed;
+	struct rnd_state rnd;		/* seeded by seed: exact repeats */
 };
 
 struct vcanbus_bus {
@@ -91,8 +106,11 @@ struct vcanbus_node {
 
 	/* under bus->lock: */
 	bool running;			/* open: transmits and receives */
-	struct sk_buff_head txq;	/* filled mailboxes, in arrival order */
+	struct sk_buff_head txq;	/* filled mailboxes, in arrival order,
+					 * the one on the wire included
+					 */
 	struct sk_buff *contending;	/* wire.c, during an arbitration */
+	u16 tec, rec;			/* ISO 11898-1 error counters (wire) */
 
 	/* changed only while the netdev is down (under RTNL): */
 	unsigned int tx_mailboxes;
@@ -131,13 +149,17 @@ bool vcanbus_deliverable(struct vcanbus_bus *bus, struct vcanbus_node *tx,
 			 bool fd);
 void vcanbus_complete(struct vcanbus_bus *bus, struct vcanbus_node *tx,
 		      struct sk_buff *skb, ktime_t end);
-unsigned int vcanbus_node_mailboxes_used(const struct vcanbus_node *node);
 
 /* wire.c APIs: */
 void vcanbus_wire_init(struct vcanbus_bus *bus);
 void vcanbus_wire_exit(struct vcanbus_bus *bus);
 void vcanbus_wire_run(struct vcanbus_bus *bus);
 void vcanbus_wire_abort(struct vcanbus_bus *bus, struct vcanbus_node *node);
+void vcanbus_wire_set_seed(struct vcanbus_bus *bus, u32 seed);
+bool vcanbus_wire_in_sync(const struct vcanbus_bus *bus,
+			  const struct vcanbus_node *rx,
+			  const struct vcanbus_node *tx,
+			  const struct sk_buff *skb);
 
 /* node.c APIs: */
 struct vcanbus_node *vcanbus_node_create(struct vcanbus_bus *bus,
@@ -146,6 +168,15 @@ void vcanbus_node_destroy(struct vcanbus_node *node);
 void vcanbus_node_free(struct vcanbus_node *node);
 void vcanbus_node_queue_rx(struct vcanbus_node *node, struct sk_buff *skb);
 void vcanbus_node_set_rx_hold(struct vcanbus_node *node, bool hold);
+
+/* errors.c APIs (fault confinement, under bus->lock): */
+void vcanbus_err_update_state(struct vcanbus_node *node, ktime_t when);
+void vcanbus_err_tx(struct vcanbus_node *tx, bool ack_error, ktime_t when);
+void vcanbus_err_rx(struct vcanbus_node *rx, bool desync, ktime_t when);
+void vcanbus_err_tx_ok(struct vcanbus_node *tx);
+void vcanbus_err_rx_ok(struct vcanbus_node *rx);
+void vcanbus_err_force_bus_off(struct vcanbus_node *node);
+void vcanbus_err_reset(struct vcanbus_node *node);
 
 /* configfs.c APIs: */
 int vcanbus_configfs_init(unsigned int nodes);

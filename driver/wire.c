@@ -26,6 +26,13 @@
 #include "frame.h"
 #include "vcanbus.h"
 
+/* CRC delimiter, ACK slot and delimiter, EOF: always at the nominal rate. */
+#define VCANBUS_TAIL_BITS	10
+/* Error flag and error delimiter after a detected error. */
+#define VCANBUS_ERROR_FRAME_BITS	(6 + 8)
+/* Where a node at another bit rate loses sync: a few bits after SOF. */
+#define VCANBUS_DESYNC_BIT	6
+
 /* One bit at @bt, in ns: exact, as the clock runs at a whole ns per tq. */
 static u64 vcanbus_bit_ns(const struct vcanbus_node *node,
 			  const struct can_bittiming *bt)
@@ -34,14 +41,13 @@ static u64 vcanbus_bit_ns(const struct vcanbus_node *node,
 		       node->can.clock.freq);
 }
 
-/* The time @skb from @tx takes on the wire, SOF to EOF. */
-static u64 vcanbus_wire_ns(const struct vcanbus_node *tx,
-			   const struct sk_buff *skb)
+/* The bits @skb from @tx takes on the wire, SOF to EOF. */
+static void vcanbus_wire_bits(const struct vcanbus_node *tx,
+			      const struct sk_buff *skb,
+			      struct vcanbus_frame_bits *bits)
 {
 	bool fd = can_is_canfd_skb(skb);
-	struct vcanbus_frame_bits bits;
 	struct canfd_frame cf;
-	u64 ns;
 
 	/* The ESI bit on the wire is the sender's state, as in rx_skb. */
 	memcpy(&cf, skb->data, fd ? CANFD_MTU : CAN_MTU);
@@ -51,11 +57,64 @@ static u64 vcanbus_wire_ns(const struct vcanbus_node *tx,
 			cf.flags |= CANFD_ESI;
 	}
 	vcanbus_frame_bits(&cf, fd,
-			   !(tx->can.ctrlmode & CAN_CTRLMODE_FD_NON_ISO), &bits);
-	ns = bits.nominal * vcanbus_bit_ns(tx, &tx->can.bittiming);
-	if (bits.data)
-		ns += bits.data * vcanbus_bit_ns(tx, &tx->can.data_bittiming);
+			   !(tx->can.ctrlmode & CAN_CTRLMODE_FD_NON_ISO), bits);
+}
+
+/*
+ * The time the first @upto bits of the frame take (all of it: nominal +
+ * data bits): up to the data phase and from the CRC delimiter on at the
+ * nominal bit rate, the data phase at the data bit rate.
+ */
+static u64 vcanbus_wire_ns(const struct vcanbus_node *tx,
+			   const struct vcanbus_frame_bits *bits, u32 upto)
+{
+	u64 nbit = vcanbus_bit_ns(tx, &tx->can.bittiming);
+	u32 head = bits->nominal - VCANBUS_TAIL_BITS;
+	u32 n = min(upto, head);
+	u64 ns = n * nbit;
+
+	if (upto > head && bits->data) {
+		n = min(upto - head, bits->data);
+		ns += n * vcanbus_bit_ns(tx, &tx->can.data_bittiming);
+	}
+	if (upto > head + bits->data)
+		ns += (upto - head - bits->data) * nbit;
 	return ns;
+}
+
+/* A bus-off node neither sends nor receives until it restarts. */
+static bool vcanbus_wire_may_send(const struct vcanbus_node *node)
+{
+	return node->running && node->can.state != CAN_STATE_BUS_OFF;
+}
+
+/**
+ * vcanbus_wire_in_sync() - does @rx sample @tx's frame at its bit rates?
+ * @bus: the bus
+ * @rx: a receiving node
+ * @tx: the sender
+ * @skb: the frame
+ *
+ * A node at another nominal bit rate (or, for a CAN FD frame with BRS, at
+ * another data bit rate) than the sender reads garbage: it never receives
+ * the frame, and it flags an error (wire.c, errors.c). Always true in
+ * instant timing, which has no bit rates.
+ */
+bool vcanbus_wire_in_sync(const struct vcanbus_bus *bus,
+			  const struct vcanbus_node *rx,
+			  const struct vcanbus_node *tx,
+			  const struct sk_buff *skb)
+{
+	const struct canfd_frame *cf = (const struct canfd_frame *)skb->data;
+
+	if (bus->timing != VCANBUS_TIMING_WIRE || rx == tx)
+		return true;
+	if (vcanbus_bit_ns(rx, &rx->can.bittiming) !=
+	    vcanbus_bit_ns(tx, &tx->can.bittiming))
+		return false;
+	return !can_is_canfd_skb(skb) || !(cf->flags & CANFD_BRS) ||
+	       vcanbus_bit_ns(rx, &rx->can.data_bittiming) ==
+	       vcanbus_bit_ns(tx, &tx->can.data_bittiming);
 }
 
 /*
@@ -73,7 +132,7 @@ static struct vcanbus_node *vcanbus_wire_arbitrate(struct vcanbus_bus *bus,
 
 	/* The bus starts the next frame when idle and a frame is there. */
 	list_for_each_entry(node, &bus->nodes, bus_list) {
-		skb = node->running ? skb_peek(&node->txq) : NULL;
+		skb = vcanbus_wire_may_send(node) ? skb_peek(&node->txq) : NULL;
 		if (skb && vcanbus_skb_cb(skb)->queued < first)
 			first = vcanbus_skb_cb(skb)->queued;
 	}
@@ -82,7 +141,7 @@ static struct vcanbus_node *vcanbus_wire_arbitrate(struct vcanbus_bus *bus,
 	start = max(bus->wire.idle_at, first);
 
 	list_for_each_entry(node, &bus->nodes, bus_list) {
-		node->contending = node->running ?
+		node->contending = vcanbus_wire_may_send(node) ?
 				   vcanbus_node_next_tx(node, start) : NULL;
 		skb = node->contending;
 		if (!skb)
@@ -117,13 +176,73 @@ static void vcanbus_wire_settle(struct vcanbus_bus *bus,
 	}
 }
 
+/*
+ * How the frame from @tx will end, decided when it starts (all the nodes'
+ * states are known then); @err_bit: the bit at which an error is seen.
+ */
+static enum vcanbus_wire_result
+vcanbus_wire_outcome(struct vcanbus_bus *bus, struct vcanbus_node *tx,
+		     struct sk_buff *skb, const struct vcanbus_frame_bits *bits,
+		     u32 *err_bit)
+{
+	u32 total = bits->nominal + bits->data;
+	struct vcanbus_wire *wire = &bus->wire;
+	bool acked = tx->can.ctrlmode & (CAN_CTRLMODE_LOOPBACK |
+					 CAN_CTRLMODE_PRESUME_ACK);
+	bool desync = false, data_desync = false;
+	struct vcanbus_node *rx;
+
+	/* Injected: a bit flips somewhere in the frame (seeded sequence). */
+	if (wire->bit_error_ppm &&
+	    prandom_u32_state(&wire->rnd) % 1000000 <
+	    (u64)wire->bit_error_ppm * total) {
+		*err_bit = prandom_u32_state(&wire->rnd) % total;
+		return VCANBUS_WIRE_BIT_ERROR;
+	}
+
+	list_for_each_entry(rx, &bus->nodes, bus_list) {
+		if (rx == tx || !vcanbus_wire_may_send(rx) ||
+		    (rx->can.ctrlmode & CAN_CTRLMODE_LISTENONLY))
+			continue;
+		/*
+		 * A Classical-only node ignores FD frames (the protocol
+		 * exception of FD-capable controllers): no ACK, no error.
+		 */
+		if (can_is_canfd_skb(skb) && !(rx->can.ctrlmode & CAN_CTRLMODE_FD))
+			continue;
+		if (vcanbus_wire_in_sync(bus, rx, tx, skb)) {
+			acked = true;
+		} else if (rx->can.state < CAN_STATE_ERROR_PASSIVE) {
+			/* Its active error flag destroys the frame. */
+			if (vcanbus_bit_ns(rx, &rx->can.bittiming) !=
+			    vcanbus_bit_ns(tx, &tx->can.bittiming))
+				desync = true;
+			else
+				data_desync = true;
+		}
+	}
+	if (desync || data_desync) {
+		*err_bit = desync ? VCANBUS_DESYNC_BIT :
+			   bits->nominal - VCANBUS_TAIL_BITS;
+		return VCANBUS_WIRE_FORM_ERROR;
+	}
+	if (!acked) {
+		*err_bit = total - 9;	/* the ACK slot */
+		return VCANBUS_WIRE_ACK_ERROR;
+	}
+	return VCANBUS_WIRE_OK;
+}
+
 /* Puts the next frame on the idle bus, if any. */
 static void vcanbus_wire_start(struct vcanbus_bus *bus)
 {
 	struct vcanbus_wire *wire = &bus->wire;
+	struct vcanbus_frame_bits bits;
 	struct vcanbus_node *tx;
 	struct sk_buff *skb;
 	ktime_t start;
+	u32 err_bit;
+	u64 ns;
 
 	tx = vcanbus_wire_arbitrate(bus, &start, &skb);
 	if (!tx)
@@ -136,26 +255,91 @@ static void vcanbus_wire_start(struct vcanbus_bus *bus)
 	}
 	vcanbus_wire_settle(bus, tx, true);
 	WRITE_ONCE(bus->stalled, false);
-	__skb_unlink(skb, &tx->txq);
+
+	vcanbus_wire_bits(tx, skb, &bits);
+	wire->result = vcanbus_wire_outcome(bus, tx, skb, &bits, &err_bit);
+	if (wire->result == VCANBUS_WIRE_OK)
+		ns = vcanbus_wire_ns(tx, &bits, bits.nominal + bits.data);
+	else
+		ns = vcanbus_wire_ns(tx, &bits, err_bit + 1) +
+		     VCANBUS_ERROR_FRAME_BITS * vcanbus_bit_ns(tx, &tx->can.bittiming);
 	wire->tx = tx;
 	wire->skb = skb;
 	wire->busy = true;
-	wire->end = ktime_add_ns(start, vcanbus_wire_ns(tx, skb));
+	wire->end = ktime_add_ns(start, ns);
 	wire->idle_at = ktime_add_ns(wire->end, VCANBUS_INTERMISSION_BITS *
 				     vcanbus_bit_ns(tx, &tx->can.bittiming));
 }
 
-/* The frame on the wire has ended: completes it, unless it was cut. */
+/* The frame went through: delivery, and the counters of all involved. */
+static void vcanbus_wire_success(struct vcanbus_bus *bus,
+				 struct vcanbus_node *tx, struct sk_buff *skb,
+				 ktime_t when)
+{
+	bool fd = can_is_canfd_skb(skb);
+	struct vcanbus_node *rx;
+
+	list_for_each_entry(rx, &bus->nodes, bus_list) {
+		if (rx == tx || !vcanbus_wire_may_send(rx) ||
+		    (fd && !(rx->can.ctrlmode & CAN_CTRLMODE_FD)))
+			continue;
+		if (vcanbus_wire_in_sync(bus, rx, tx, skb))
+			vcanbus_err_rx_ok(rx);
+		else
+			vcanbus_err_rx(rx, true, when);	/* error passive */
+	}
+	vcanbus_err_tx_ok(tx);
+	__skb_unlink(skb, &tx->txq);
+	vcanbus_complete(bus, tx, skb, when);
+}
+
+/* An error ended the frame: every node saw it; the sender may retry. */
+static void vcanbus_wire_failure(struct vcanbus_bus *bus,
+				 struct vcanbus_node *tx, struct sk_buff *skb,
+				 ktime_t when)
+{
+	struct vcanbus_wire *wire = &bus->wire;
+	struct vcanbus_node *rx;
+
+	list_for_each_entry(rx, &bus->nodes, bus_list) {
+		if (rx == tx || !vcanbus_wire_may_send(rx) ||
+		    (rx->can.ctrlmode & CAN_CTRLMODE_LISTENONLY))
+			continue;
+		vcanbus_err_rx(rx, !vcanbus_wire_in_sync(bus, rx, tx, skb), when);
+	}
+	vcanbus_err_tx(tx, wire->result == VCANBUS_WIRE_ACK_ERROR, when);
+
+	/* One-shot: no retransmission, the frame is given up. */
+	if (tx->can.ctrlmode & CAN_CTRLMODE_ONE_SHOT) {
+		__skb_unlink(skb, &tx->txq);
+		tx->ndev->stats.tx_aborted_errors++;
+		kfree_skb(skb);
+		if (skb_queue_len(&tx->txq) < tx->tx_mailboxes &&
+		    tx->can.state != CAN_STATE_BUS_OFF)
+			netif_wake_queue(tx->ndev);
+	}
+}
+
+/* The frame on the wire (or its error frame) has ended. */
 static void vcanbus_wire_finish(struct vcanbus_bus *bus)
 {
 	struct vcanbus_wire *wire = &bus->wire;
+	ktime_t when = ktime_mono_to_real(wire->end);
+	struct vcanbus_node *node;
 
 	wire->busy = false;
-	if (wire->skb)
-		vcanbus_complete(bus, wire->tx, wire->skb,
-				 ktime_mono_to_real(wire->end));
+	if (!wire->skb)
+		return;			/* cut off: its sender went down */
+	if (wire->result == VCANBUS_WIRE_OK)
+		vcanbus_wire_success(bus, wire->tx, wire->skb, when);
+	else
+		vcanbus_wire_failure(bus, wire->tx, wire->skb, when);
 	wire->skb = NULL;
 	wire->tx = NULL;
+
+	list_for_each_entry(node, &bus->nodes, bus_list)
+		if (vcanbus_wire_may_send(node))
+			vcanbus_err_update_state(node, when);
 }
 
 static enum hrtimer_restart vcanbus_wire_timer(struct hrtimer *timer)
@@ -208,16 +392,21 @@ void vcanbus_wire_abort(struct vcanbus_bus *bus, struct vcanbus_node *node)
 
 	if (wire->tx != node || !wire->skb)
 		return;
-	node->ndev->stats.tx_errors++;
-	node->ndev->stats.tx_aborted_errors++;
-	kfree_skb(wire->skb);
+	/* abort_tx counts and frees it with the other mailboxes. */
 	wire->skb = NULL;
 	wire->tx = NULL;
 	/* The bus stays busy until the timer: the wire time is spent. */
 }
 
+void vcanbus_wire_set_seed(struct vcanbus_bus *bus, u32 seed)
+{
+	bus->wire.seed = seed;
+	prandom_seed_state(&bus->wire.rnd, seed);
+}
+
 void vcanbus_wire_init(struct vcanbus_bus *bus)
 {
+	vcanbus_wire_set_seed(bus, 1);
 	hrtimer_init(&bus->wire.timer, CLOCK_MONOTONIC, HRTIMER_MODE_ABS_SOFT);
 	bus->wire.timer.function = vcanbus_wire_timer;
 }

@@ -26,9 +26,11 @@ import os
 import random
 import socket
 import struct
-import subprocess
 import sys
 import time
+
+sys.path.insert(0, os.path.dirname(__file__))
+from vcbtest import Tap, sh  # noqa: E402
 
 CFS = '/sys/kernel/config/vcanbus'
 CAN_FMT = '=IB3x8s'
@@ -36,30 +38,7 @@ TAG = struct.Struct('<II')
 ECHO = 0x80000000     # in a logged sender id: the frame came as an echo
 
 
-class Tap:
-    def __init__(self):
-        self.n = 0
-        self.failed = 0
 
-    def ok(self, cond, what, why=''):
-        self.n += 1
-        if cond:
-            print(f'ok {self.n} {what}', flush=True)
-        else:
-            self.failed += 1
-            print(f'not ok {self.n} {what}', flush=True)
-            if why:
-                print(f'# {why}', flush=True)
-
-    @staticmethod
-    def diag(msg):
-        print(f'# {msg}', flush=True)
-
-
-def sh(*argv):
-    """Runs a command; True on success (its errors are expected in chaos)."""
-    return subprocess.run(argv, stdout=subprocess.DEVNULL,
-                          stderr=subprocess.DEVNULL).returncode == 0
 
 
 def sender(ifname, uid, cpu, deadline):
@@ -256,9 +235,15 @@ class Chaos:
             ('tx_mailboxes', str(self.rng.randint(0, 70))),
             ('tx_order', self.pick(['fifo', 'priority', 'lifo'])),
             ('rx_hold', '1'), ('rx_hold', '0'), ('rx_hold', '0'),
+            ('bus_off', '1'),
         ])
+        path = f'{CFS}/{self.nodes[n]["bus"]}/{n}/{attr}'
+        if self.rng.random() < 0.2:
+            # Bit errors on the node's bus (wire timing): now and then.
+            path = f'{CFS}/{self.nodes[n]["bus"]}/bit_error_ppm'
+            value = self.pick(['0', '0', '100', '5000'])
         try:
-            with open(f'{CFS}/{self.nodes[n]["bus"]}/{n}/{attr}', 'w') as f:
+            with open(path, 'w') as f:
                 f.write(value)
             return True
         except OSError:
@@ -446,8 +431,7 @@ def main():
     seed = int(sys.argv[1])
     seconds = float(sys.argv[2])
     workdir = sys.argv[3]
-    tap = Tap()
-    print('TAP version 13\n1..8', flush=True)
+    tap = Tap(8)
     tap.diag(f'seed {seed}, {seconds:g} s: reproduce with '
              f'VCB_CHAOS_SEED={seed} VCB_CHAOS_SECONDS={seconds:g}')
     chaos = Chaos(seed, seconds, workdir)
@@ -492,9 +476,7 @@ def main():
     tap.ok(not os.path.exists(CFS), 'configfs vcanbus gone with the module')
     stale = [d for d in os.listdir('/sys/class/net') if d.startswith('chn')]
     tap.ok(not stale, 'no node netdev left', f'left: {stale}')
-    print(f'# Totals: pass:{tap.n - tap.failed} fail:{tap.failed} '
-          'xfail:0 xpass:0 skip:0 error:0', flush=True)
-    sys.exit(1 if tap.failed else 0)
+    tap.finish()
 
 
 if __name__ == '__main__':

@@ -24,14 +24,16 @@ import os
 import random
 import socket
 import struct
-import subprocess
 import sys
 import time
 
+sys.path.insert(0, os.path.dirname(__file__))
+from vcbtest import Tap, sh  # noqa: E402
+
 CFS = '/sys/kernel/config/vcanbus'
 ATTRS = {
-    'bus': ['timing', 'frames'],
-    'node': ['ifindex', 'tx_mailboxes', 'tx_order', 'rx_hold'],
+    'bus': ['timing', 'frames', 'bit_error_ppm', 'seed'],
+    'node': ['ifindex', 'tx_mailboxes', 'tx_order', 'rx_hold', 'bus_off'],
 }
 # What each attribute may read back as.
 LEGAL = {
@@ -41,6 +43,9 @@ LEGAL = {
     'tx_mailboxes': lambda v: v.isdigit() and 1 <= int(v) <= 64,
     'tx_order': lambda v: v in ('fifo', 'priority'),
     'rx_hold': lambda v: v in ('0', '1'),
+    'bus_off': lambda v: v in ('0', '1'),
+    'bit_error_ppm': lambda v: v.isdigit() and int(v) <= 1000000,
+    'seed': lambda v: v.isdigit() and int(v) < 2**32,
 }
 WORDS = ['0', '1', '2', '4', '63', '64', '65', '-1', '4294967296', '0x10',
          ' 8', '8 ', '8\n', '\n', '', 'fifo', 'priority', 'fifo\n',
@@ -50,27 +55,7 @@ NAMES = ['', '.', '..', 'a' * 15, 'a' * 16, 'lo', 'with space', 'per%d',
          'co:lon', 'tab\tname', 'new\nline', 'é', 'x' * 200, 'ok0', 'ok1']
 
 
-class Tap:
-    def __init__(self):
-        self.n = 0
-        self.failed = 0
 
-    def ok(self, cond, what, why=''):
-        self.n += 1
-        print(f'{"ok" if cond else "not ok"} {self.n} {what}', flush=True)
-        if not cond:
-            self.failed += 1
-            if why:
-                print(f'# {why}', flush=True)
-
-    @staticmethod
-    def diag(msg):
-        print(f'# {msg}', flush=True)
-
-
-def sh(*argv):
-    return subprocess.run(argv, stdout=subprocess.DEVNULL,
-                          stderr=subprocess.DEVNULL).returncode == 0
 
 
 def read(path):
@@ -399,15 +384,12 @@ def fuzz_sockets(rng, seconds, tap):
 def main():
     seed = int(sys.argv[1])
     seconds = float(sys.argv[2])
-    tap = Tap()
-    print('TAP version 13\n1..6', flush=True)
+    tap = Tap(6)
     tap.diag(f'seed {seed}, {seconds:g} s per part: reproduce with '
              f'VCB_FUZZ_SEED={seed} VCB_FUZZ_SECONDS={seconds:g}')
     fuzz_configfs(random.Random(seed), seconds, tap)
     fuzz_sockets(random.Random(seed + 1), seconds, tap)
-    print(f'# Totals: pass:{tap.n - tap.failed} fail:{tap.failed} '
-          'xfail:0 xpass:0 skip:0 error:0', flush=True)
-    sys.exit(1 if tap.failed else 0)
+    tap.finish()
 
 
 if __name__ == '__main__':

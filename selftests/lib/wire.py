@@ -17,19 +17,17 @@ wa's, and wa counts one lost arbitration per frame of wc, wc none.
 Random frames come from a seeded generator: the output names the seed.
 """
 
-import json
 import os
 import random
 import socket
 import struct
-import subprocess
 import sys
 import time
 
 sys.path.insert(0, os.path.dirname(__file__))
 import canbits  # noqa: E402
+from vcbtest import CFS, Tap, await_cond, can_info, cfs_read, cfs_write, run, sh  # noqa: E402
 
-CFS = '/sys/kernel/config/vcanbus'
 BUS = f'{CFS}/wiretest'
 EFF, RTR = 0x80000000, 0x40000000
 BRS = 0x01
@@ -39,54 +37,8 @@ CAN_RAW_FD_FRAMES = 5
 FILL = 1024            # a receive queue's length (VCANBUS_RXQ_LEN)
 
 
-class Tap:
-    def __init__(self, plan):
-        self.n = self.failed = 0
-        print(f'TAP version 13\n1..{plan}', flush=True)
-
-    def ok(self, cond, what, why=''):
-        self.n += 1
-        print(f'{"ok" if cond else "not ok"} {self.n} {what}', flush=True)
-        if not cond:
-            self.failed += 1
-            if why:
-                print(f'# {why}', flush=True)
-        return cond
-
-    def finish(self):
-        print(f'# Totals: pass:{self.n - self.failed} fail:{self.failed} '
-              'xfail:0 xpass:0 skip:0 error:0', flush=True)
-        sys.exit(1 if self.failed else 0)
-
-
-def sh(*argv):
-    subprocess.run(argv, check=True, stdout=subprocess.DEVNULL)
-
-
-def cfs_write(path, value):
-    with open(path, 'w') as f:
-        f.write(value)
-
-
-def cfs_read(path):
-    with open(path) as f:
-        return f.read().strip()
-
-
-def await_cond(cond, seconds=30):
-    """Polls cond every 10 ms: a bounded wait for a condition."""
-    end = time.monotonic() + seconds
-    while time.monotonic() < end:
-        if cond():
-            return True
-        time.sleep(0.01)
-    return cond()
-
-
 def arbitration_lost(dev):
-    out = subprocess.run(['ip', '-j', '-d', '-s', 'link', 'show', dev],
-                         check=True, capture_output=True, text=True).stdout
-    return json.loads(out)[0]['linkinfo']['info_xstats']['arbitration_lost']
+    return can_info(dev)[1]['arbitration_lost']
 
 
 def can_socket(dev, fd):
@@ -173,15 +125,15 @@ def duration_ns(frame, bitrate, dbitrate):
 
 def configure(nodes, bitrate, dbitrate):
     for n in nodes:
-        sh('ip', 'link', 'set', n, 'down')
+        run('ip', 'link', 'set', n, 'down')
         cmd = ['ip', 'link', 'set', n, 'type', 'can', 'bitrate', str(bitrate)]
         if dbitrate:
             cmd += ['dbitrate', str(dbitrate), 'fd', 'on']
         else:
             cmd += ['fd', 'off']
-        sh(*cmd)
+        run(*cmd)
         cfs_write(f'{BUS}/{n}/tx_mailboxes', '64')
-        sh('ip', 'link', 'set', n, 'up')
+        run('ip', 'link', 'set', n, 'up')
 
 
 def stall(fd):
@@ -269,7 +221,7 @@ def main():
     rng = random.Random(seed)
     tap = Tap(2 + 4 * 4 + 6 + 1)
     print(f'# seed {seed} (VCB_WIRE_SEED)', flush=True)
-    sh('modprobe', 'vcanbus')
+    run('modprobe', 'vcanbus')
     os.mkdir(BUS)
     try:
         tap.ok(cfs_read(f'{BUS}/timing') in ('instant', 'wire'),
@@ -287,7 +239,7 @@ def main():
             if os.path.isdir(f'{BUS}/{n}'):
                 os.rmdir(f'{BUS}/{n}')
         os.rmdir(BUS)
-    tap.ok(subprocess.run(['rmmod', 'vcanbus']).returncode == 0, 'rmmod')
+    tap.ok(sh('rmmod', 'vcanbus'), 'rmmod')
     tap.finish()
 
 

@@ -1,0 +1,158 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Fault confinement (ISO 11898-1:2015, 12.1.4) of a node in wire timing:
+ * the transmit and receive error counters, the states they put the node
+ * in, and the error frames a controller reports.
+ *
+ *  - A transmitter that detects an error: TEC += 8, except an
+ *    error-passive transmitter whose error is a missing ACK (the frame
+ *    nobody acknowledged: a lone node stays error-passive, TEC 128).
+ *  - A receiver that detects an error: REC += 1. (The +8 cases, errors
+ *    during its own error flag, do not arise in this model.)
+ *  - A successful transmission: TEC -= 1; a successful reception:
+ *    REC -= 1, or back to 119 from above 127 (the standard allows 119..127).
+ *  - TEC or REC >= 96: error warning; >= 128: error passive; TEC > 255:
+ *    bus-off (REC stops counting at 255 and never makes a node bus-off).
+ *
+ * Every counted error is a bus error (can_stats.bus_error, tx_errors or
+ * rx_errors) and, with berr-reporting, an error frame; every state change
+ * is an error frame with the counters (can_change_state()); bus-off goes
+ * through can_bus_off(), so restart-ms and "ip link set … type can
+ * restart" work as with any candev. All under bus->lock; the error frames
+ * join the node's receive queue, in bus order.
+ */
+#include <linux/can/dev.h>
+#include <linux/can/skb.h>
+
+#include "vcanbus.h"
+
+#define VCANBUS_WARNING_LIMIT	96
+#define VCANBUS_PASSIVE_LIMIT	128
+#define VCANBUS_BUS_OFF_LIMIT	256
+
+static enum can_state vcanbus_err_state(unsigned int counter)
+{
+	if (counter >= VCANBUS_BUS_OFF_LIMIT)
+		return CAN_STATE_BUS_OFF;
+	if (counter >= VCANBUS_PASSIVE_LIMIT)
+		return CAN_STATE_ERROR_PASSIVE;
+	if (counter >= VCANBUS_WARNING_LIMIT)
+		return CAN_STATE_ERROR_WARNING;
+	return CAN_STATE_ERROR_ACTIVE;
+}
+
+static void vcanbus_err_counters(struct vcanbus_node *node,
+				 struct can_frame *cf)
+{
+	cf->can_id |= CAN_ERR_CNT;
+	cf->data[6] = min_t(unsigned int, node->tec, 255);
+	cf->data[7] = node->rec;
+}
+
+static void vcanbus_err_queue(struct vcanbus_node *node, struct sk_buff *skb,
+			      ktime_t when)
+{
+	/* Made by the controller: never held back for room, never echoed. */
+	skb->tstamp = when;
+	vcanbus_node_queue_rx(node, skb);
+}
+
+/* The counters changed: a new state, if they say so, and its error frame. */
+void vcanbus_err_update_state(struct vcanbus_node *node, ktime_t when)
+{
+	enum can_state tx_state = vcanbus_err_state(node->tec);
+	enum can_state rx_state = min(vcanbus_err_state(node->rec),
+				      CAN_STATE_ERROR_PASSIVE);
+	struct can_frame *cf;
+	struct sk_buff *skb;
+
+	if (max(tx_state, rx_state) == node->can.state)
+		return;
+	skb = alloc_can_err_skb(node->ndev, &cf);
+	can_change_state(node->ndev, skb ? cf : NULL, tx_state, rx_state);
+	if (skb) {
+		vcanbus_err_counters(node, cf);
+		vcanbus_err_queue(node, skb, when);
+	}
+	if (node->can.state == CAN_STATE_BUS_OFF) {
+		netif_stop_queue(node->ndev);
+		can_bus_off(node->ndev);
+	}
+}
+
+/* @node detected a bus error of kind @type (CAN_ERR_PROT_*). */
+static void vcanbus_err_bus_error(struct vcanbus_node *node, bool tx, u8 type,
+				  bool ack, ktime_t when)
+{
+	struct can_frame *cf;
+	struct sk_buff *skb;
+
+	node->can.can_stats.bus_error++;
+	if (tx)
+		node->ndev->stats.tx_errors++;
+	else
+		node->ndev->stats.rx_errors++;
+	if (!(node->can.ctrlmode & CAN_CTRLMODE_BERR_REPORTING))
+		return;
+	skb = alloc_can_err_skb(node->ndev, &cf);
+	if (!skb)
+		return;
+	cf->can_id |= CAN_ERR_PROT | CAN_ERR_BUSERROR;
+	cf->data[2] = type;
+	if (ack) {
+		cf->can_id |= CAN_ERR_ACK;
+		cf->data[3] = CAN_ERR_PROT_LOC_ACK;
+	}
+	vcanbus_err_counters(node, cf);
+	vcanbus_err_queue(node, skb, when);
+}
+
+/* The transmitter's side of an error in its frame. */
+void vcanbus_err_tx(struct vcanbus_node *tx, bool ack_error, ktime_t when)
+{
+	if (!(ack_error && tx->can.state == CAN_STATE_ERROR_PASSIVE))
+		tx->tec += 8;
+	vcanbus_err_bus_error(tx, true, ack_error ? 0 : CAN_ERR_PROT_BIT,
+			      ack_error, when);
+}
+
+/* A receiver's side: @desync, it is the node at another bit rate. */
+void vcanbus_err_rx(struct vcanbus_node *rx, bool desync, ktime_t when)
+{
+	if (rx->rec < 255)
+		rx->rec++;
+	vcanbus_err_bus_error(rx, false,
+			      desync ? CAN_ERR_PROT_FORM : CAN_ERR_PROT_STUFF,
+			      false, when);
+}
+
+void vcanbus_err_tx_ok(struct vcanbus_node *tx)
+{
+	if (tx->tec)
+		tx->tec--;
+}
+
+void vcanbus_err_rx_ok(struct vcanbus_node *rx)
+{
+	if (rx->rec >= VCANBUS_PASSIVE_LIMIT)
+		rx->rec = 119;
+	else if (rx->rec)
+		rx->rec--;
+}
+
+/* Fault injection: the node goes bus-off at once (configfs "bus_off"). */
+void vcanbus_err_force_bus_off(struct vcanbus_node *node)
+{
+	lockdep_assert_held(&node->bus->lock);
+
+	node->tec = VCANBUS_BUS_OFF_LIMIT;
+	vcanbus_err_update_state(node, ktime_get_real());
+}
+
+/* Restart after bus-off (or on open): error active, counters cleared. */
+void vcanbus_err_reset(struct vcanbus_node *node)
+{
+	node->tec = 0;
+	node->rec = 0;
+	node->can.state = CAN_STATE_ERROR_ACTIVE;
+}
