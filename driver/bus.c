@@ -65,7 +65,6 @@ struct sk_buff *vcanbus_node_next_tx(struct vcanbus_node *node, ktime_t by)
 	return best;
 }
 
-
 /*
  * Instant timing: of the frames each node would send next, the one that
  * arrived first.

@@ -3,8 +3,10 @@
  * The configfs tree:
  *
  *   /sys/kernel/config/vcanbus/		mkdir <bus>
- *   /sys/kernel/config/vcanbus/<bus>/		mkdir <node>; timing, frames,
- *						bit_error_ppm, seed (fault injection)
+ *   /sys/kernel/config/vcanbus/<bus>/		mkdir <node>; timing; statistics
+ *						frames, bits, busy_ns, arbitration_lost,
+ *						errors; bit_error_ppm, seed (fault
+ *						injection)
  *   /sys/kernel/config/vcanbus/<bus>/<node>/	ifindex, tx_mailboxes, tx_order,
  *						rx_hold, bus_off (fault injection)
  *
@@ -230,16 +232,54 @@ static ssize_t vcanbus_bus_timing_store(struct config_item *item,
 	return err ?: len;
 }
 
-static ssize_t vcanbus_bus_frames_show(struct config_item *item, char *page)
+/* Bus statistics: one u64 each, read under the lock. */
+static ssize_t vcanbus_bus_stat_show(struct config_item *item, char *page,
+				     size_t offset)
 {
 	struct vcanbus_bus *bus = to_vcanbus_bus(item);
-	u64 frames;
+	u64 value;
 
 	spin_lock_bh(&bus->lock);
-	frames = bus->stats.frames;
+	value = *(u64 *)((char *)&bus->stats + offset);
 	spin_unlock_bh(&bus->lock);
-	return sysfs_emit(page, "%llu\n", frames);
+	return sysfs_emit(page, "%llu\n", value);
 }
+
+static ssize_t vcanbus_bus_frames_show(struct config_item *item, char *page)
+{
+	return vcanbus_bus_stat_show(item, page,
+				     offsetof(struct vcanbus_bus_stats, frames));
+}
+
+static ssize_t vcanbus_bus_bits_show(struct config_item *item, char *page)
+{
+	return vcanbus_bus_stat_show(item, page,
+				     offsetof(struct vcanbus_bus_stats, bits));
+}
+
+static ssize_t vcanbus_bus_busy_ns_show(struct config_item *item, char *page)
+{
+	return vcanbus_bus_stat_show(item, page,
+				     offsetof(struct vcanbus_bus_stats, busy_ns));
+}
+
+static ssize_t vcanbus_bus_arbitration_lost_show(struct config_item *item, char *page)
+{
+	return vcanbus_bus_stat_show(item, page,
+				     offsetof(struct vcanbus_bus_stats, arbitration_lost));
+}
+
+static ssize_t vcanbus_bus_errors_show(struct config_item *item, char *page)
+{
+	return vcanbus_bus_stat_show(item, page,
+				     offsetof(struct vcanbus_bus_stats, errors));
+}
+
+CONFIGFS_ATTR_RO(vcanbus_bus_, frames);
+CONFIGFS_ATTR_RO(vcanbus_bus_, bits);
+CONFIGFS_ATTR_RO(vcanbus_bus_, busy_ns);
+CONFIGFS_ATTR_RO(vcanbus_bus_, arbitration_lost);
+CONFIGFS_ATTR_RO(vcanbus_bus_, errors);
 
 static ssize_t vcanbus_bus_bit_error_ppm_show(struct config_item *item,
 					      char *page)
@@ -290,13 +330,16 @@ static ssize_t vcanbus_bus_seed_store(struct config_item *item,
 }
 
 CONFIGFS_ATTR(vcanbus_bus_, timing);
-CONFIGFS_ATTR_RO(vcanbus_bus_, frames);
 CONFIGFS_ATTR(vcanbus_bus_, bit_error_ppm);
 CONFIGFS_ATTR(vcanbus_bus_, seed);
 
 static struct configfs_attribute *vcanbus_bus_attrs[] = {
 	&vcanbus_bus_attr_timing,
 	&vcanbus_bus_attr_frames,
+	&vcanbus_bus_attr_bits,
+	&vcanbus_bus_attr_busy_ns,
+	&vcanbus_bus_attr_arbitration_lost,
+	&vcanbus_bus_attr_errors,
 	&vcanbus_bus_attr_bit_error_ppm,
 	&vcanbus_bus_attr_seed,
 	NULL,

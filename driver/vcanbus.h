@@ -54,6 +54,11 @@ enum vcanbus_tx_order {
 
 struct vcanbus_bus_stats {
 	u64 frames;		/* frames completed on the bus */
+	/* wire timing: */
+	u64 bits;		/* bits on the wire, error flags included */
+	u64 busy_ns;		/* time the wire was not idle (no intermission) */
+	u64 arbitration_lost;	/* lost arbitrations, all nodes together */
+	u64 errors;		/* frames ended by an error */
 };
 
 /* How the frame on the wire ends (wire.c). */

@@ -61,24 +61,24 @@ static void vcanbus_wire_bits(const struct vcanbus_node *tx,
 }
 
 /*
- * The time the first @upto bits of the frame take (all of it: nominal +
+ * The time the first @nbits bits of the frame take (all of it: nominal +
  * data bits): up to the data phase and from the CRC delimiter on at the
  * nominal bit rate, the data phase at the data bit rate.
  */
 static u64 vcanbus_wire_ns(const struct vcanbus_node *tx,
-			   const struct vcanbus_frame_bits *bits, u32 upto)
+			   const struct vcanbus_frame_bits *bits, u32 nbits)
 {
 	u64 nbit = vcanbus_bit_ns(tx, &tx->can.bittiming);
 	u32 head = bits->nominal - VCANBUS_TAIL_BITS;
-	u32 n = min(upto, head);
+	u32 n = min(nbits, head);
 	u64 ns = n * nbit;
 
-	if (upto > head && bits->data) {
-		n = min(upto - head, bits->data);
+	if (nbits > head && bits->data) {
+		n = min(nbits - head, bits->data);
 		ns += n * vcanbus_bit_ns(tx, &tx->can.data_bittiming);
 	}
-	if (upto > head + bits->data)
-		ns += (upto - head - bits->data) * nbit;
+	if (nbits > head + bits->data)
+		ns += (nbits - head - bits->data) * nbit;
 	return ns;
 }
 
@@ -170,8 +170,10 @@ static void vcanbus_wire_settle(struct vcanbus_bus *bus,
 	struct vcanbus_node *node;
 
 	list_for_each_entry(node, &bus->nodes, bus_list) {
-		if (started && node->contending && node != winner)
+		if (started && node->contending && node != winner) {
 			node->can.can_stats.arbitration_lost++;
+			bus->stats.arbitration_lost++;
+		}
 		node->contending = NULL;
 	}
 }
@@ -258,11 +260,16 @@ static void vcanbus_wire_start(struct vcanbus_bus *bus)
 
 	vcanbus_wire_bits(tx, skb, &bits);
 	wire->result = vcanbus_wire_outcome(bus, tx, skb, &bits, &err_bit);
-	if (wire->result == VCANBUS_WIRE_OK)
+	if (wire->result == VCANBUS_WIRE_OK) {
 		ns = vcanbus_wire_ns(tx, &bits, bits.nominal + bits.data);
-	else
+		bus->stats.bits += bits.nominal + bits.data;
+	} else {
 		ns = vcanbus_wire_ns(tx, &bits, err_bit + 1) +
 		     VCANBUS_ERROR_FRAME_BITS * vcanbus_bit_ns(tx, &tx->can.bittiming);
+		bus->stats.bits += err_bit + 1 + VCANBUS_ERROR_FRAME_BITS;
+		bus->stats.errors++;
+	}
+	bus->stats.busy_ns += ns;
 	wire->tx = tx;
 	wire->skb = skb;
 	wire->busy = true;

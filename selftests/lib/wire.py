@@ -105,8 +105,8 @@ def random_frame(rng, fd):
     return (can_id, False, 0, bytes(rng.randrange(256) for _ in range(n)))
 
 
-def duration_ns(frame, bitrate, dbitrate):
-    """Reference: the frame's time on the wire plus the intermission."""
+def reference(frame):
+    """canbits' frame_bits() result for one of our frames."""
     can_id, fd, flags, data = frame
     eff = bool(can_id & EFF)
     rtr = bool(can_id & RTR)
@@ -115,9 +115,15 @@ def duration_ns(frame, bitrate, dbitrate):
         dlc = canbits.fd_len_to_dlc(len(data))
     else:
         dlc = data if rtr else len(data)
-    r = canbits.frame_bits(bare, eff, rtr, fd, bool(flags & BRS), False,
-                           dlc, b'' if rtr else data)
-    d = canbits.duration_ns(r, bitrate, dbitrate)
+    return canbits.frame_bits(bare, eff, rtr, fd, bool(flags & BRS), False,
+                              dlc, b'' if rtr else data)
+
+
+def duration_ns(frame, bitrate, dbitrate, intermission=True):
+    """Reference: the frame's time on the wire plus the intermission."""
+    d = canbits.duration_ns(reference(frame), bitrate, dbitrate)
+    if not intermission:
+        return int(d)
     d += canbits.INTERMISSION_BITS * canbits.Fraction(10**9, bitrate)
     assert d.denominator == 1, 'bit times are whole ns at these rates'
     return int(d)
@@ -145,7 +151,7 @@ def stall(fd):
     base = int(cfs_read(f'{BUS}/frames'))
     cfs_write(f'{BUS}/wb/rx_hold', '1')
     tx = can_socket('wa', fd)
-    send_all(tx, [(0x7ff, False, 0, b'')] * FILL)
+    send_all(tx, [FILLER] * FILL)
     tx.close()
     await_cond(lambda: int(cfs_read(f'{BUS}/frames')) == base + FILL)
     return rx, base + FILL
@@ -171,10 +177,32 @@ def check_spacing(tap, got, frames, bitrate, dbitrate, what):
            'duration + intermission', f'(index, got ns, want ns): {bad[:5]}')
 
 
+STATS = ('frames', 'bits', 'busy_ns', 'arbitration_lost', 'errors')
+
+
+def bus_stats():
+    return [int(cfs_read(f'{BUS}/{k}')) for k in STATS]
+
+
+def check_stats(tap, before, frames, bitrate, dbitrate, lost, what):
+    """The bus statistics grew by exactly what the frames take."""
+    want = [len(frames),
+            sum(r['total'] for r in map(reference, frames)),
+            sum(duration_ns(f, bitrate, dbitrate, False) for f in frames),
+            lost, 0]
+    got = [a - b for a, b in zip(bus_stats(), before)]
+    tap.eq(f'{what}: bus statistics {"/".join(STATS)} grew exactly',
+           want, got)
+
+
+FILLER = (0x7ff, False, 0, b'')
+
+
 def spacing(tap, rng, bitrate, dbitrate):
     fd = bool(dbitrate)
     what = f'{bitrate // 1000}k' + (f'/{dbitrate // 1000}k FD' if fd else '')
     configure(['wa', 'wb', 'wc'], bitrate, dbitrate)
+    before = bus_stats()
     rx, count = stall(fd)
     frames = [random_frame(rng, fd) for _ in range(40)]
     tx = can_socket('wa', fd)
@@ -188,12 +216,15 @@ def spacing(tap, rng, bitrate, dbitrate):
     tap.ok(not bad, f'{what}: the burst arrives exactly, in order',
            f'first difference (index, got, want): {bad[:1]}')
     check_spacing(tap, got, frames, bitrate, dbitrate, what)
+    check_stats(tap, before, [FILLER] * FILL + frames, bitrate, dbitrate, 0,
+                what)
     tx.close()
     rx.close()
 
 
 def arbitration(tap, rng):
     configure(['wa', 'wb', 'wc'], 500000, None)
+    before = bus_stats()
     rx, count = stall(False)
     lost_a, lost_c = arbitration_lost('wa'), arbitration_lost('wc')
     high = [(0x200, False, 0, bytes([i])) for i in range(30)]
@@ -211,6 +242,8 @@ def arbitration(tap, rng):
     tap.ok(arbitration_lost('wc') == lost_c,
            'arbitration: the winner counts none')
     check_spacing(tap, got, low + high, 500000, None, 'arbitration')
+    check_stats(tap, before, [FILLER] * FILL + low + high, 500000, None, 30,
+                'arbitration')
     ta.close()
     tc.close()
     rx.close()
@@ -219,7 +252,7 @@ def arbitration(tap, rng):
 def main():
     seed = int(os.environ.get('VCB_WIRE_SEED', '1'))
     rng = random.Random(seed)
-    tap = Tap(2 + 4 * 4 + 6 + 1)
+    tap = Tap(2 + 5 * 4 + 7 + 1)
     print(f'# seed {seed} (VCB_WIRE_SEED)', flush=True)
     run('modprobe', 'vcanbus')
     os.mkdir(BUS)
