@@ -16,6 +16,18 @@ trap 'rm -f "$VCB_RESULTS"' EXIT
 
 "$VCB_VM/deps.sh" || { echo "0 passed, 1 failed"; exit 1; }
 
+# tap_results PREFIX LOG: each "ok N what" / "not ok N what" line of LOG
+# is a result named "PREFIX: what".
+tap_results() {
+	local line
+	while IFS= read -r line; do
+		case $line in
+		"not ok "*)	line=${line#not ok }; result FAIL "$1: ${line#[0-9]* }" ;;
+		"ok "*)		line=${line#ok }; result PASS "$1: ${line#[0-9]* }" ;;
+		esac
+	done < <(grep -E '^(not )?ok ' "$2" || true)
+}
+
 echo "== lint"
 "$VCB_VM/lint.sh" checkpatch
 "$VCB_VM/lint.sh" sparse $kernels
@@ -25,12 +37,7 @@ if ! make -s -C "$VCB_TOP/userspace" check > "$VCB_TOP/build/unit.log" 2>&1; the
 	cat "$VCB_TOP/build/unit.log"
 	result FAIL "userspace/unit" "make -C userspace check failed"
 fi
-while IFS= read -r line; do
-	case $line in
-	"not ok "*)	result FAIL "userspace: ${line#not ok }" ;;
-	"ok "*)		result PASS "userspace: ${line#ok }" ;;
-	esac
-done < <(grep -E '^(not )?ok ' "$VCB_TOP/build/unit.log" || true)
+tap_results userspace "$VCB_TOP/build/unit.log"
 
 echo "== driver unit tests on the host"
 # driver/frame.c against the bit-level reference, which checks itself first
@@ -42,12 +49,7 @@ else
 	result FAIL "unit: canbits.py reference self-test"
 fi
 make -s -C "$VCB_TOP/selftests" unit > "$VCB_TOP/build/unit-driver.log" 2>&1
-while IFS= read -r line; do
-	case $line in
-	"not ok "*)	result FAIL "unit: ${line#not ok [0-9]* }" ;;
-	"ok "*)		result PASS "unit: ${line#ok [0-9]* }" ;;
-	esac
-done < <(grep -E '^(not )?ok ' "$VCB_TOP/build/unit-driver.log" || true)
+tap_results unit "$VCB_TOP/build/unit-driver.log"
 if ! grep -q '^ok ' "$VCB_TOP/build/unit-driver.log" ||
    grep -q '^not ok' "$VCB_TOP/build/unit-driver.log"; then
 	cat "$VCB_TOP/build/unit-driver.log"

@@ -17,7 +17,8 @@ import struct
 import sys
 
 sys.path.insert(0, os.path.dirname(__file__))
-from vcbtest import CFS, Tap, await_cond, can_info, cfs_read, cfs_write, sh  # noqa: E402
+from vcbtest import (CFS, Tap, await_cond, can_info, can_socket,  # noqa: E402
+                     cfs_read, cfs_write, sh)
 
 BUS = f'{CFS}/errtest'
 NODES = ('ea', 'eb', 'ec')
@@ -26,7 +27,7 @@ CAN_ERR_CRTL, CAN_ERR_PROT, CAN_ERR_ACK = 0x04, 0x08, 0x20
 CAN_ERR_BUSOFF, CAN_ERR_BUSERROR, CAN_ERR_CNT = 0x40, 0x80, 0x200
 CAN_ERR_CRTL_TX_WARNING, CAN_ERR_CRTL_TX_PASSIVE = 0x08, 0x20
 CAN_ERR_PROT_LOC_ACK = 0x19
-CAN_RAW_ERR_FILTER, CAN_RAW_RECV_OWN_MSGS = 2, 4
+CAN_RAW_ERR_FILTER = 2
 FRAME = struct.pack('=IB3x8s', 0x123, 2, b'\xca\xfe')
 
 
@@ -72,14 +73,6 @@ def error_socket(dev):
     return s
 
 
-def data_socket(dev, own=False):
-    s = socket.socket(socket.AF_CAN, socket.SOCK_RAW, socket.CAN_RAW)
-    if own:
-        s.setsockopt(socket.SOL_CAN_RAW, CAN_RAW_RECV_OWN_MSGS, 1)
-    s.bind((dev,))
-    return s
-
-
 def recv(s):
     """The next frame (10 s at most). A socket bound while its node was
     down reports ENETDOWN once: not an error here."""
@@ -111,7 +104,7 @@ def err(frame):
 def lone_node(tap):
     setup([('ea', 500000, [])])
     es = error_socket('ea')
-    tx = data_socket('ea')
+    tx = can_socket('ea')
     tx.send(FRAME)
     tap.ok(await_cond(lambda: xstat('ea', 'bus_error') >= 24),
            'lone node: ACK errors keep coming')
@@ -127,7 +120,7 @@ def lone_node(tap):
            (xstat('ea', 'error_warning'), xstat('ea', 'error_passive')))
     tap.eq('lone node: nothing sent', 0, stat('ea', 'tx_packets'))
 
-    rx = data_socket('eb')
+    rx = can_socket('eb')
     sh('ip', 'link', 'set', 'eb', 'type', 'can', 'bitrate', '500000')
     sh('ip', 'link', 'set', 'eb', 'up')
     tap.eq('a second node acknowledges: it gets the frame', FRAME,
@@ -146,7 +139,7 @@ def lone_node(tap):
 def one_shot(tap):
     setup([('ea', 500000, ['one-shot', 'on', 'berr-reporting', 'on'])])
     es = error_socket('ea')
-    tx = data_socket('ea', own=True)
+    tx = can_socket('ea', own=True)
     tx.send(FRAME)
     tap.ok(await_cond(lambda: stat('ea', 'tx_aborted_errors') == 1),
            'one-shot: the frame is aborted after one error')
@@ -164,7 +157,7 @@ def one_shot(tap):
 def presume_ack(tap):
     setup([('ea', 500000, ['presume-ack', 'on'])])
     errors = xstat('ea', 'bus_error')      # can-dev's counts are cumulative
-    tx = data_socket('ea', own=True)
+    tx = can_socket('ea', own=True)
     tx.send(FRAME)
     tap.eq('presume-ack: a lone node completes its frame (echo)', FRAME,
            recv(tx))
@@ -182,8 +175,8 @@ def counts(dev):
 def bitrate_mismatch(tap):
     setup([('ea', 500000, []), ('eb', 250000, []), ('ec', 500000, [])])
     before = counts('ea')
-    rc = data_socket('ec')
-    tx = data_socket('ea')
+    rc = can_socket('ec')
+    tx = can_socket('ea')
     tx.send(FRAME)
     tap.ok(await_cond(lambda: state('ea') == 'BUS-OFF'),
            'a node at 250k destroys every 500k frame: the sender goes bus-off')
@@ -218,8 +211,8 @@ def forced_bus_off(tap):
     tap.ok(await_cond(lambda: counts('ea')[3] == restarts + 1 and
                       state('ea') == 'ERROR-ACTIVE'),
            'restart-ms 100 brings it back, error-active')
-    rx = data_socket('eb')
-    tx = data_socket('ea')
+    rx = can_socket('eb')
+    tx = can_socket('ea')
     tx.send(FRAME)
     tap.eq('and it sends again', FRAME, recv(rx))
     tap.ok(not sh('sh', '-c', f'echo 0 > {BUS}/ea/bus_off'),
@@ -236,7 +229,7 @@ def bit_errors(tap):
     setup([('ea', 500000, []), ('eb', 500000, [])])
     cfs_write(f'{BUS}/bit_error_ppm', '1000000')
     tap.eq('bit_error_ppm reads back', '1000000', cfs_read(f'{BUS}/bit_error_ppm'))
-    tx = data_socket('ea')
+    tx = can_socket('ea')
     tx.send(FRAME)
     tap.ok(await_cond(lambda: state('ea') == 'BUS-OFF'),
            'every frame hit by a bit error: the sender goes bus-off')

@@ -3,6 +3,7 @@
 and a node's CAN state as iproute2 reports it."""
 
 import json
+import socket
 import subprocess
 import sys
 import time
@@ -83,3 +84,19 @@ def can_info(dev):
     link = json.loads(out)[0]
     info = link['linkinfo']
     return info['info_data'], info.get('info_xstats', {}), link['stats64']
+
+
+CAN_RAW_RECV_OWN_MSGS = 4
+CAN_RAW_FD_FRAMES = 5
+
+
+def can_socket(dev, fd=False, own=False):
+    """A CAN_RAW socket bound to @dev; @fd: CAN FD frames too; @own: it
+    receives its own frames (the echo)."""
+    s = socket.socket(socket.AF_CAN, socket.SOCK_RAW, socket.CAN_RAW)
+    if fd:
+        s.setsockopt(socket.SOL_CAN_RAW, CAN_RAW_FD_FRAMES, 1)
+    if own:
+        s.setsockopt(socket.SOL_CAN_RAW, CAN_RAW_RECV_OWN_MSGS, 1)
+    s.bind((dev,))
+    return s

@@ -21,32 +21,25 @@ import os
 import random
 import socket
 import struct
+import subprocess
 import sys
 import time
 
 sys.path.insert(0, os.path.dirname(__file__))
 import canbits  # noqa: E402
-from vcbtest import CFS, Tap, await_cond, can_info, cfs_read, cfs_write, run, sh  # noqa: E402
+from vcbtest import (CFS, Tap, await_cond, can_info, can_socket,  # noqa: E402
+                     cfs_read, cfs_write, run, sh)
 
 BUS = f'{CFS}/wiretest'
 EFF, RTR = 0x80000000, 0x40000000
 BRS = 0x01
 SO_TIMESTAMPNS = 35
 SO_RCVBUFFORCE = 33
-CAN_RAW_FD_FRAMES = 5
 FILL = 1024            # a receive queue's length (VCANBUS_RXQ_LEN)
 
 
 def arbitration_lost(dev):
     return can_info(dev)[1]['arbitration_lost']
-
-
-def can_socket(dev, fd):
-    s = socket.socket(socket.AF_CAN, socket.SOCK_RAW, socket.CAN_RAW)
-    if fd:
-        s.setsockopt(socket.SOL_CAN_RAW, CAN_RAW_FD_FRAMES, 1)
-    s.bind((dev,))
-    return s
 
 
 def pack(frame):
@@ -249,6 +242,50 @@ def arbitration(tap, rng):
     rx.close()
 
 
+def saturation():
+    """Diagnostic, not a pass/fail result (timing belongs in benchmarks):
+    cangen floods a 500k bus from wa (random base frames, no gap, polling
+    on ENOBUFS, so its mailboxes stay full) while candump logs them on wb;
+    the frame rate on the bus clock (candump's timestamps, in us) and on
+    the guest's wall clock against the theoretical maximum for the frames
+    that went out, and canbusload -e's view meanwhile."""
+    n = 12000       # about 2.5 s: canbusload reports once a second
+    configure(['wa', 'wb', 'wc'], 500000, None)
+    # -T: ends 3 s after the last frame, even if its socket dropped some.
+    dump = subprocess.Popen(['candump', '-L', '-r', str(1 << 24), '-T',
+                             '3000', 'wb'], stdout=subprocess.PIPE,
+                            text=True)
+    load = subprocess.Popen(['stdbuf', '-oL', 'canbusload', '-e',
+                             'wb@500000'], stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True)
+    await_cond(lambda: ' wb ' in cfs_read('/proc/net/can/rcvlist_all'))
+    start = time.monotonic()
+    run('cangen', 'wa', '-g', '0', '-p', '10', '-n', str(n))
+    wall = time.monotonic() - start
+    log = dump.communicate()[0].splitlines()
+    load.terminate()
+    out = load.communicate()[0]
+    frames, stamps = [], []
+    for line in log:                # (1700000000.123456) wb 123#DEADBEEF
+        stamp, _, frame = line.split()
+        can_id, data = frame.split('#')
+        stamps.append(round(float(stamp[1:-1]) * 1e6))
+        frames.append((int(can_id, 16), False, 0, bytes.fromhex(data)))
+    # From the second frame on the bus was busy: the theory is the sum of
+    # their durations and intermissions.
+    theory = sum(duration_ns(f, 500000, None) for f in frames[1:]) / 1000
+    bus = stamps[-1] - stamps[0]
+    print(f'# saturated 500k, {len(frames)} of {n} cangen frames logged: '
+          'bus clock '
+          f'{(len(frames) - 1) * 1e6 / bus:.1f} frames/s, theory '
+          f'{(len(frames) - 1) * 1e6 / theory:.1f} frames/s (ratio '
+          f'{theory / bus:.4f}); cangen wrote {n / wall:.1f} '
+          'frames/s', flush=True)
+    busy = [x for x in out.splitlines() if 'wb@' in x and x.split()[1] != '0']
+    for line in busy:
+        print(f'# canbusload -e: {line.strip()}', flush=True)
+
+
 def main():
     seed = int(os.environ.get('VCB_WIRE_SEED', '1'))
     rng = random.Random(seed)
@@ -267,6 +304,7 @@ def main():
                                   (1000000, None), (1000000, 5000000)):
             spacing(tap, rng, bitrate, dbitrate)
         arbitration(tap, rng)
+        saturation()
     finally:
         for n in ('wa', 'wb', 'wc'):
             if os.path.isdir(f'{BUS}/{n}'):
