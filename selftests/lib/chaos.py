@@ -384,8 +384,13 @@ class Chaos:
 
 
 def read_log(path):
-    with open(path, 'rb') as f:
-        data = f.read()
+    """A receiver's tags; none when it never started (its node went away
+    between the spawn and the bind)."""
+    try:
+        with open(path, 'rb') as f:
+            data = f.read()
+    except FileNotFoundError:
+        return []
     return [TAG.unpack_from(data, i) for i in range(0, len(data) - 7, 8)]
 
 
