@@ -88,6 +88,20 @@ static bool vcanbus_wire_may_send(const struct vcanbus_node *node)
 	return node->running && node->can.state != CAN_STATE_BUS_OFF;
 }
 
+/*
+ * Does @rx take part in @tx's frame at all? Not the sender, not a node that
+ * is down or bus-off, and not a Classical-only node facing a CAN FD frame:
+ * it ignores it (the protocol exception of FD-capable controllers), with
+ * no ACK, no error and no count.
+ */
+static bool vcanbus_wire_involved(const struct vcanbus_node *rx,
+				  const struct vcanbus_node *tx,
+				  const struct sk_buff *skb)
+{
+	return rx != tx && vcanbus_wire_may_send(rx) &&
+	       (!can_is_canfd_skb(skb) || (rx->can.ctrlmode & CAN_CTRLMODE_FD));
+}
+
 /**
  * vcanbus_wire_in_sync() - does @rx sample @tx's frame at its bit rates?
  * @bus: the bus
@@ -203,14 +217,9 @@ vcanbus_wire_outcome(struct vcanbus_bus *bus, struct vcanbus_node *tx,
 	}
 
 	list_for_each_entry(rx, &bus->nodes, bus_list) {
-		if (rx == tx || !vcanbus_wire_may_send(rx) ||
+		/* A listening node neither acknowledges nor flags errors. */
+		if (!vcanbus_wire_involved(rx, tx, skb) ||
 		    (rx->can.ctrlmode & CAN_CTRLMODE_LISTENONLY))
-			continue;
-		/*
-		 * A Classical-only node ignores FD frames (the protocol
-		 * exception of FD-capable controllers): no ACK, no error.
-		 */
-		if (can_is_canfd_skb(skb) && !(rx->can.ctrlmode & CAN_CTRLMODE_FD))
 			continue;
 		if (vcanbus_wire_in_sync(bus, rx, tx, skb)) {
 			acked = true;
@@ -283,12 +292,10 @@ static void vcanbus_wire_success(struct vcanbus_bus *bus,
 				 struct vcanbus_node *tx, struct sk_buff *skb,
 				 ktime_t when)
 {
-	bool fd = can_is_canfd_skb(skb);
 	struct vcanbus_node *rx;
 
 	list_for_each_entry(rx, &bus->nodes, bus_list) {
-		if (rx == tx || !vcanbus_wire_may_send(rx) ||
-		    (fd && !(rx->can.ctrlmode & CAN_CTRLMODE_FD)))
+		if (!vcanbus_wire_involved(rx, tx, skb))
 			continue;
 		if (vcanbus_wire_in_sync(bus, rx, tx, skb))
 			vcanbus_err_rx_ok(rx);
@@ -309,7 +316,7 @@ static void vcanbus_wire_failure(struct vcanbus_bus *bus,
 	struct vcanbus_node *rx;
 
 	list_for_each_entry(rx, &bus->nodes, bus_list) {
-		if (rx == tx || !vcanbus_wire_may_send(rx) ||
+		if (!vcanbus_wire_involved(rx, tx, skb) ||
 		    (rx->can.ctrlmode & CAN_CTRLMODE_LISTENONLY))
 			continue;
 		vcanbus_err_rx(rx, !vcanbus_wire_in_sync(bus, rx, tx, skb), when);

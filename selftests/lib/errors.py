@@ -8,7 +8,8 @@ and keeps retrying; a second node acknowledges and TEC goes to 127), a
 one-shot lone node with berr-reporting (one ACK error frame, the frame
 aborted, no echo), presume-ack, a node at another bit rate (the sender
 goes bus-off after 32 attempts, every receiver counts 32), manual restart,
-forced bus-off with restart-ms, and injected bit errors.
+forced bus-off with restart-ms, and injected bit errors, which a
+Classical-only node does not count on CAN FD frames.
 """
 
 import os
@@ -242,8 +243,24 @@ def bit_errors(tap):
     tx.close()
 
 
+def fd_ignored(tap):
+    """A Classical-only node ignores CAN FD frames, errors included."""
+    fd = ['dbitrate', '2000000', 'fd', 'on']
+    setup([('ea', 500000, fd), ('eb', 500000, fd),
+           ('ec', 500000, ['fd', 'off'])])
+    cfs_write(f'{BUS}/bit_error_ppm', '1000000')
+    tx = can_socket('ea', fd=True)
+    tx.send(struct.pack('=IBBxx64s', 0x123, 12, 0, bytes(range(12))))
+    tap.ok(await_cond(lambda: state('ea') == 'BUS-OFF'),
+           'FD frames hit by bit errors: the sender goes bus-off')
+    tap.eq('the FD receiver counts REC 32, the Classical-only node 0',
+           (32, 0), (rec('eb'), rec('ec')))
+    cfs_write(f'{BUS}/bit_error_ppm', '0')
+    tx.close()
+
+
 def main():
-    tap = Tap(10 + 4 + 2 + 8 + 6 + 5)
+    tap = Tap(10 + 4 + 2 + 8 + 6 + 5 + 2)
     sh('modprobe', 'vcanbus')
     os.mkdir(BUS)
     try:
@@ -256,6 +273,7 @@ def main():
         bitrate_mismatch(tap)
         forced_bus_off(tap)
         bit_errors(tap)
+        fd_ignored(tap)
     finally:
         for n in NODES:
             if os.path.isdir(f'{BUS}/{n}'):
