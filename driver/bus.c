@@ -17,7 +17,7 @@ void vcanbus_bus_init(struct vcanbus_bus *bus)
 {
 	spin_lock_init(&bus->lock);
 	INIT_LIST_HEAD(&bus->nodes);
-	bus->timing = VCANBUS_TIMING_INSTANT;
+	bus->timing = VCANBUS_TIMING_WIRE;
 	vcanbus_wire_init(bus);
 }
 

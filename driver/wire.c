@@ -255,6 +255,12 @@ static void vcanbus_wire_start(struct vcanbus_bus *bus)
 	u32 err_bit;
 	u64 ns;
 
+	/*
+	 * The timer of a frame cut off by its sender may still run after
+	 * the bus went over to instant timing: the bus is idle from then.
+	 */
+	if (bus->timing != VCANBUS_TIMING_WIRE)
+		return;
 	tx = vcanbus_wire_arbitrate(bus, &start, &skb);
 	if (!tx)
 		return;

@@ -1,9 +1,10 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# demo.sh: what "make run" shows: a bus with two nodes made in configfs,
-# set up with ip link like any CAN controller, candump on one node showing
-# what cansend and cangen write on the other. VCB_MODULE: a .ko to insmod
+# demo.sh: what "make run" shows: a bus (wire timing, the default) with two
+# nodes made in configfs, set up with ip link like any CAN controller,
+# candump on one node showing what cansend and cangen write on the other,
+# with the bus's own count of frames, bits and busy time. VCB_MODULE: a .ko to insmod
 # instead of "modprobe vcanbus".
 set -eu
 cfs=/sys/kernel/config/vcanbus
@@ -20,8 +21,11 @@ modprobe can-raw
 mountpoint -q /sys/kernel/config || mount -t configfs configfs /sys/kernel/config
 
 say mkdir "$cfs/bus0"
+say cat "$cfs/bus0/timing"
 say mkdir "$cfs/bus0/vcan0" "$cfs/bus0/vcan1"
+# Wire timing: every node on the bus runs at the same bit rate.
 say ip link set vcan0 type can bitrate 250000
+say ip link set vcan1 type can bitrate 250000
 say ip link set vcan0 up
 say ip link set vcan1 up
 say ip -details link show vcan0
@@ -40,7 +44,7 @@ printf '\n$ cat /tmp/vcan1.log   (candump on vcan1)\n'
 cat /tmp/vcan1.log
 
 say ip -statistics link show vcan0
-say cat "$cfs/bus0/frames"
+say grep . "$cfs/bus0/frames" "$cfs/bus0/bits" "$cfs/bus0/busy_ns"
 
 rmdir "$cfs/bus0/vcan1" "$cfs/bus0/vcan0" "$cfs/bus0"
 rmmod vcanbus

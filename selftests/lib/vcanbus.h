@@ -63,12 +63,13 @@ static inline unsigned long long vcb_stat(const char *ifname, const char *stat)
 }
 
 /*
- * A bus with nodes, all brought up with the given extra "ip link ... type
- * can" arguments per node (NULL: defaults).
+ * A bus in @timing ("instant" or "wire"), then its nodes, each brought up
+ * with the given extra "ip link ... type can" arguments (NULL: defaults).
  */
-static inline int vcb_bus_make(const char *bus)
+static inline int vcb_bus_make(const char *bus, const char *timing)
 {
-	return vcb_sh("modprobe vcanbus && mkdir %s/%s", VCB_CFS, bus);
+	return vcb_sh("modprobe vcanbus && mkdir %s/%s && echo %s > %s/%s/timing",
+		      VCB_CFS, bus, timing, VCB_CFS, bus);
 }
 
 static inline int vcb_node_make(const char *bus, const char *node, const char *can_args)

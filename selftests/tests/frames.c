@@ -27,7 +27,7 @@ FIXTURE(bus) {
 static void bus_up(const char *a_args, const char *b_args, const char *c_args)
 {
 	vcb_bus_remove("frames");
-	if (vcb_bus_make("frames") || vcb_node_make("frames", "fa", a_args) ||
+	if (vcb_bus_make("frames", "instant") || vcb_node_make("frames", "fa", a_args) ||
 	    vcb_node_make("frames", "fb", b_args) || vcb_node_make("frames", "fc", c_args))
 		abort();
 }

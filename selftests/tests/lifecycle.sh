@@ -46,6 +46,8 @@ flood_stop() {
 
 modprobe vcanbus
 check "mkdir bus with la lb lc ld" mkdir "$bus" "$bus/la" "$bus/lb" "$bus/lc" "$bus/ld"
+# Instant timing: delivery as soon as a frame is sent.
+write "$bus/timing" instant
 for n in la lb lc ld; do ip link set "$n" up; done
 candump -D -L lb > /dev/null 2>&1 &
 candump -L lc > /dev/null 2>&1 &

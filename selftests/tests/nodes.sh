@@ -50,7 +50,7 @@ refused "tx_mailboxes busy while up" "Device or resource busy" \
 	write "$bus/na/tx_mailboxes" 4
 refused "tx_order busy while up" "Device or resource busy" write "$bus/na/tx_order" fifo
 refused "timing busy while a node is up" "Device or resource busy" write "$bus/timing" instant
-expect_eq "default timing" instant "$(cat "$bus/timing")"
+expect_eq "default timing" wire "$(cat "$bus/timing")"
 refused "timing 'fast' refused" "Invalid argument" write "$bus/timing" fast
 refused "timing 'wire' busy while a node is up" "Device or resource busy" write "$bus/timing" wire
 

@@ -22,6 +22,7 @@ trap cleanup EXIT
 check "python-can importable" $py -c "import can"
 modprobe vcanbus
 check "mkdir bus with pa pb pc" mkdir "$bus" "$bus/pa" "$bus/pb" "$bus/pc"
+write "$bus/timing" instant
 ip link set pa up
 ip link set pb up
 

@@ -24,6 +24,7 @@ trap cleanup EXIT
 plan 10
 modprobe vcanbus
 mkdir "$bus"
+echo instant > "$bus/timing"
 for n in qa qb qc; do
 	mkdir "$bus/$n"
 	ip link set "$n" up

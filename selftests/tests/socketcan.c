@@ -16,7 +16,7 @@ FIXTURE(node) {
 FIXTURE_SETUP(node)
 {
 	vcb_bus_remove("sockcan");
-	ASSERT_EQ(0, vcb_bus_make("sockcan"));
+	ASSERT_EQ(0, vcb_bus_make("sockcan", "instant"));
 	ASSERT_EQ(0, vcb_node_make("sockcan", "sca", NULL));
 }
 

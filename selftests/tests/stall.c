@@ -44,7 +44,7 @@ static int await_frames(unsigned long long n)
 FIXTURE_SETUP(stall)
 {
 	vcb_bus_remove("stall");
-	ASSERT_EQ(0, vcb_bus_make("stall"));
+	ASSERT_EQ(0, vcb_bus_make("stall", "instant"));
 	ASSERT_EQ(0, vcb_sh("mkdir %s/stall/sa && ip link set sa txqueuelen %d",
 			    VCB_CFS, TXQUEUELEN));
 	ASSERT_EQ(0, vcb_node_make("stall", "sb", NULL));
