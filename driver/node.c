@@ -124,6 +124,12 @@ static bool vcanbus_tx_invalid(struct vcanbus_node *node, struct sk_buff *skb)
 {
 	const struct canfd_frame *cfd = (struct canfd_frame *)skb->data;
 
+	/*
+	 * can-dev lets CAN XL frames from packet sockets through (6.2 and
+	 * later); no node is an XL controller.
+	 */
+	if (!can_is_can_skb(skb) && !can_is_canfd_skb(skb))
+		return true;
 	if (cfd->can_id & CAN_ERR_FLAG)
 		return true;
 	if (can_is_canfd_skb(skb))

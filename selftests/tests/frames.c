@@ -376,6 +376,19 @@ TEST_F(bus, malformed_frames_via_packet_socket)
 {
 	struct can_frame good = cc(0x33, "ok"), bad_len = cc(0x34, "");
 	struct canfd_frame fd_rtr = { .can_id = 0x35 | CAN_RTR_FLAG, .len = 8 };
+	/*
+	 * A CAN XL frame (6.2 and later accept it from packet sockets, 6.1
+	 * drops it in can-dev): priority 0x36, XLF, 8 bytes of data. No
+	 * node is an XL controller: dropped, never taken for a Classical
+	 * frame whose length is the XL flags byte.
+	 */
+	struct {
+		__u32 prio;
+		__u8 flags, sdt;
+		__u16 len;
+		__u32 af;
+		__u8 data[8];
+	} __attribute__((packed)) xl = { .prio = 0x36, .flags = 0x80, .len = 8 };
 	struct canfd_frame r;
 
 	reconfigure(self, "bitrate 500000 dbitrate 2000000 fd on",
@@ -385,13 +398,14 @@ TEST_F(bus, malformed_frames_via_packet_socket)
 	ASSERT_EQ(0, packet_send("fa", ETH_P_CAN, &good, 10));
 	ASSERT_EQ(0, packet_send("fa", ETH_P_CAN, &bad_len, sizeof(bad_len)));
 	ASSERT_EQ(0, packet_send("fa", ETH_P_CANFD, &fd_rtr, sizeof(fd_rtr)));
+	ASSERT_EQ(0, packet_send("fa", 0x000E /* ETH_P_CANXL */, &xl, sizeof(xl)));
 	ASSERT_EQ(0, packet_send("fa", ETH_P_CAN, &good, sizeof(good)));
 
 	/* Only the good frame reached the bus. */
 	ASSERT_EQ(CAN_MTU, vcb_recv(self->b, &r, NULL, RX_TIMEOUT_MS));
 	EXPECT_EQ(0x33, r.can_id);
 	EXPECT_EQ(0, vcb_recv(self->b, &r, NULL, NO_RX_MS));
-	EXPECT_EQ(3, vcb_stat("fa", "tx_dropped"));
+	EXPECT_EQ(4, vcb_stat("fa", "tx_dropped"));
 	EXPECT_EQ(1, vcb_stat("fa", "tx_packets"));
 }
 
