@@ -114,10 +114,34 @@ bool vcanbus_deliverable(struct vcanbus_bus *bus, struct vcanbus_node *tx,
 		unsigned int need = (rx == tx) ? 2 : 1;
 
 		if ((rx == tx || vcanbus_receives(rx, tx, fd)) &&
-		    skb_queue_len(&rx->rxq) + need > VCANBUS_RXQ_LEN)
+		    skb_queue_len_lockless(&rx->rxq) + need > VCANBUS_RXQ_LEN)
 			return false;
 	}
 	return true;
+}
+
+/**
+ * vcanbus_bus_stall() - stop the bus for want of room, unless room came
+ * @bus: the bus, its lock held
+ * @tx: the sender of the frame that found no room
+ * @fd: whether it is a CAN FD frame
+ *
+ * A receiver's NAPI poll makes room without the bus lock and then looks
+ * at @bus->stalled (vcanbus_bus_kick()). Either it sees the bus stalled
+ * and runs it again, or the check here after marking it stalled sees the
+ * room: the full barriers on both sides make one of the two certain, so
+ * the bus never stays stopped with room in every queue.
+ *
+ * Return: true if the bus stays stopped.
+ */
+bool vcanbus_bus_stall(struct vcanbus_bus *bus, struct vcanbus_node *tx, bool fd)
+{
+	WRITE_ONCE(bus->stalled, true);
+	smp_mb();	/* pairs with smp_mb() in vcanbus_bus_kick() */
+	if (!vcanbus_deliverable(bus, tx, fd))
+		return true;
+	WRITE_ONCE(bus->stalled, false);
+	return false;
 }
 
 /* A copy of the frame as @rx's controller receives it. */
@@ -217,10 +241,9 @@ void vcanbus_bus_run(struct vcanbus_bus *bus)
 		return;
 	}
 	while ((tx = vcanbus_bus_next(bus, &skb))) {
-		if (!vcanbus_deliverable(bus, tx, can_is_canfd_skb(skb))) {
-			WRITE_ONCE(bus->stalled, true);
+		if (!vcanbus_deliverable(bus, tx, can_is_canfd_skb(skb)) &&
+		    vcanbus_bus_stall(bus, tx, can_is_canfd_skb(skb)))
 			return;
-		}
 		__skb_unlink(skb, &tx->txq);
 		vcanbus_complete(bus, tx, skb, ktime_get_real());
 	}
@@ -230,6 +253,7 @@ void vcanbus_bus_run(struct vcanbus_bus *bus)
 /* Restart a stalled bus; called by a NAPI poll that made room. */
 void vcanbus_bus_kick(struct vcanbus_bus *bus)
 {
+	smp_mb();	/* the room made, then the look: vcanbus_bus_stall() */
 	if (!READ_ONCE(bus->stalled))
 		return;
 	spin_lock_bh(&bus->lock);

@@ -152,6 +152,7 @@ u64 vcanbus_arbitration_key(const struct sk_buff *skb);
 struct sk_buff *vcanbus_node_next_tx(struct vcanbus_node *node, ktime_t by);
 bool vcanbus_deliverable(struct vcanbus_bus *bus, struct vcanbus_node *tx,
 			 bool fd);
+bool vcanbus_bus_stall(struct vcanbus_bus *bus, struct vcanbus_node *tx, bool fd);
 void vcanbus_complete(struct vcanbus_bus *bus, struct vcanbus_node *tx,
 		      struct sk_buff *skb, ktime_t end);
 

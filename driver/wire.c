@@ -265,9 +265,9 @@ static void vcanbus_wire_start(struct vcanbus_bus *bus)
 	if (!tx)
 		return;
 	/* No frame goes on the wire that a receiver has no room for. */
-	if (!vcanbus_deliverable(bus, tx, can_is_canfd_skb(skb))) {
+	if (!vcanbus_deliverable(bus, tx, can_is_canfd_skb(skb)) &&
+	    vcanbus_bus_stall(bus, tx, can_is_canfd_skb(skb))) {
 		vcanbus_wire_settle(bus, tx, false);
-		WRITE_ONCE(bus->stalled, true);
 		return;
 	}
 	vcanbus_wire_settle(bus, tx, true);
