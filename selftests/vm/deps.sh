@@ -11,7 +11,7 @@ pkgs=(
 	xz-utils zstd file
 	qemu-system-x86 busybox-static
 	linux-source-6.12 sparse dkms
-	can-utils iproute2 libsocketcan-dev libmsgpack-dev
+	can-utils iproute2 libsocketcan-dev libmsgpack-dev pkg-config clang
 	python3 python3-can python3-msgpack
 	coreutils procps util-linux
 )

@@ -11,7 +11,9 @@
 out=$1
 export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 export HOME=/root LANG=C.UTF-8
-# The tests see OUT/env too (VCB_CHAOS_SECONDS and the like).
+# The tests see OUT/env too (VCB_CHAOS_SECONDS and the like), and OUT
+# itself, for logs worth keeping on the host.
+export VCB_OUT=$out
 set -a
 # shellcheck source=/dev/null
 . "$out/env"
