@@ -1,0 +1,103 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * vcanbridge: one CAN interface, any number of network transports. Every
+ * frame that comes in from one port (the CAN socket, a UDP group, a TCP
+ * peer) goes out to all the others, in the order it came in.
+ */
+#ifndef VCB_BRIDGE_H
+#define VCB_BRIDGE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include "frame.h"
+#include "stats.h"
+
+/* ---- the event loop (loop.c) ---- */
+
+struct vcb_source {
+	int fd;
+	void (*handle)(struct vcb_source *src, uint32_t events);
+};
+
+int vcb_loop_init(void);
+int vcb_loop_add(struct vcb_source *src, uint32_t events);
+int vcb_loop_mod(struct vcb_source *src, uint32_t events);
+void vcb_loop_del(struct vcb_source *src);
+/* Runs until vcb_loop_stop(); flushes every port after each batch. */
+int vcb_loop_run(void);
+void vcb_loop_stop(void);
+/* A timerfd armed for @ms milliseconds from now (0: disarmed). */
+int vcb_timer_arm(int fd, unsigned int ms);
+
+/* ---- ports: where frames go out ---- */
+
+struct vcb_port {
+	const char *name;
+	/* @f came in through @origin (a port, or a TCP peer of a port). */
+	void (*send)(struct vcb_port *port, const struct vcb_frame *f,
+		     const void *origin);
+	/* The end of a batch: write out what send() gathered. */
+	void (*flush)(struct vcb_port *port);
+	/* The statistics the port prints. */
+	void (*report)(struct vcb_port *port, FILE *out);
+	void (*close)(struct vcb_port *port);
+	struct vcb_port *next;
+};
+
+void vcb_port_register(struct vcb_port *port);
+/* Hands @f to every port; each skips it if it came from there. */
+void vcb_deliver(const struct vcb_frame *f, const void *origin);
+void vcb_flush_all(void);
+void vcb_report_all(FILE *out);
+void vcb_close_all(void);
+
+/* ---- the CAN side (canport.c) ---- */
+
+struct vcb_can_config {
+	const char *ifname;
+	bool error_frames;
+	unsigned int queue;		/* frames waiting for the bus, at most */
+	unsigned int bitrate;		/* 0: leave the interface as it is */
+};
+
+int vcb_can_open(const struct vcb_can_config *cfg);
+const char *vcb_can_ifname(void);
+/* Is the queue to the bus too full to take a burst? (TCP stops reading) */
+bool vcb_can_congested(void);
+/* Frames the queue to the bus still takes. */
+unsigned int vcb_can_room(void);
+/* Called by the CAN side when its queue drained below the low mark. */
+void vcb_tcp_resume(void);
+
+/* ---- transports ---- */
+
+enum vcb_format { VCB_FORMAT_PYCAN, VCB_FORMAT_CANNELLONI };
+
+struct vcb_udp_config {
+	enum vcb_format format;
+	const char *group;		/* multicast group or unicast peer */
+	unsigned int port;
+	unsigned int hops;
+	const char *ifname;		/* outgoing interface, NULL: the route's */
+	unsigned int mtu;		/* cannelloni: datagram payload, at most */
+};
+
+int vcb_udp_open(const struct vcb_udp_config *cfg);
+
+struct vcb_tcp_config {
+	const char *listen;		/* [ADDR:]PORT or NULL */
+	const char *connect;		/* HOST:PORT or NULL */
+	unsigned int out_limit;		/* bytes queued per peer, at most */
+};
+
+int vcb_tcp_open(const struct vcb_tcp_config *cfg);
+
+/* "HOST:PORT", "[V6ADDR]:PORT" or "PORT" into a numeric address. */
+int vcb_parse_hostport(const char *s, const char *default_host,
+		       struct sockaddr_storage *ss, socklen_t *len);
+/* A printable "addr:port" for logs. */
+const char *vcb_addr_str(const struct sockaddr *sa, char *buf, size_t size);
+
+#endif

@@ -1,0 +1,522 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * TCP transport, cannelloni's protocol version 1: each side sends the
+ * greeting "CANNELLONIv1", then frames one after another.
+ *
+ * As a hub (--tcp-listen) it takes any number of peers and sends every
+ * frame from one peer to all the others and to the local bus, and every
+ * frame of the local bus to all peers: one process, one order, the same
+ * for everybody. As a client (--tcp-connect) it keeps one connection up,
+ * reconnecting with a backoff from 100 ms to 5 s.
+ *
+ * Each peer has a bounded output buffer: a peer that cannot keep up and
+ * fills it is dropped (and counted), the others go on. Garbage from a peer
+ * (a wrong greeting, a frame no controller sends) drops that peer. While
+ * the queue to the local bus is congested, peers are not read: TCP holds
+ * their senders back, nothing is lost.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/timerfd.h>
+#include <unistd.h>
+
+#include "bridge.h"
+#include "cannelloni.h"
+#include "log.h"
+
+#define TCP_MAX_PEERS		64
+#define MIN(a, b)		((a) < (b) ? (a) : (b))
+#define TCP_READ_CHUNK		16384
+#define RECONNECT_MIN_MS	100
+#define RECONNECT_MAX_MS	5000
+
+struct tcp_port;
+
+struct tcp_peer {
+	struct vcb_source src;
+	struct tcp_port *owner;
+	struct cnl_stream in;
+	uint8_t *out;
+	size_t head, len;		/* bytes waiting in out */
+	bool paused, dead, connecting;
+	char name[80];
+	uint64_t rx_frames, tx_frames;
+	struct tcp_peer *next;
+};
+
+struct tcp_port {
+	struct vcb_port port;
+	struct vcb_tcp_config cfg;
+	bool server;
+	char name[96];
+	struct vcb_source listen;	/* hub */
+	struct vcb_source timer;	/* client: reconnect */
+	struct sockaddr_storage remote;	/* client */
+	socklen_t remote_len;
+	unsigned int backoff_ms;
+	struct tcp_peer *peers;		/* client: at most one */
+	unsigned int npeers;
+	struct {
+		uint64_t accepted, refused_full, closed, slow, connects, failures;
+		uint64_t rx_frames, tx_frames, not_connected, not_carried;
+		struct vcb_bad_counts bad;
+	} st;
+};
+
+static struct tcp_port *tcp_ports[2];
+
+static uint32_t peer_events(const struct tcp_peer *p)
+{
+	if (p->connecting)
+		return EPOLLOUT;
+	return EPOLLIN | (p->len ? EPOLLOUT : 0);
+}
+
+static void client_schedule(struct tcp_port *t);
+
+/* Ends @p now; the memory goes after this batch of events (tcp_flush). */
+static void peer_drop(struct tcp_peer *p, const char *why)
+{
+	struct tcp_port *t = p->owner;
+
+	if (p->dead)
+		return;
+	vcb_info("%s: %s: %s", t->name, p->name, why);
+	p->dead = true;
+	if (!p->paused)
+		vcb_loop_del(&p->src);
+	close(p->src.fd);
+	if (!t->server)
+		client_schedule(t);
+}
+
+/* Appends @n bytes for @p; false when its buffer is full. */
+static bool peer_queue(struct tcp_peer *p, const void *data, size_t n)
+{
+	size_t cap = p->owner->cfg.out_limit;
+
+	if (p->head + p->len + n > cap && p->head) {
+		memmove(p->out, p->out + p->head, p->len);
+		p->head = 0;
+	}
+	if (p->len + n > cap)
+		return false;
+	memcpy(p->out + p->head + p->len, data, n);
+	p->len += n;
+	return true;
+}
+
+static void peer_frame(struct tcp_peer *p, const struct vcb_frame *f)
+{
+	uint8_t buf[CNL_FRAME_MAX];
+	size_t n = cnl_frame_encode(f, buf);
+
+	if (p->dead || p->connecting)
+		return;
+	if (!peer_queue(p, buf, n)) {
+		p->owner->st.slow++;
+		peer_drop(p, "too slow: its output buffer is full, dropped");
+		return;
+	}
+	p->tx_frames++;
+	p->owner->st.tx_frames++;
+}
+
+static void peer_write(struct tcp_peer *p)
+{
+	ssize_t n;
+
+	while (p->len) {
+		n = write(p->src.fd, p->out + p->head, p->len);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno != EAGAIN)
+				peer_drop(p, strerror(errno));
+			break;
+		}
+		p->head += n;
+		p->len -= n;
+	}
+	if (!p->len)
+		p->head = 0;
+	if (!p->dead && !p->paused)
+		vcb_loop_mod(&p->src, peer_events(p));
+}
+
+static void peer_emit(void *ctx, const struct vcb_frame *f)
+{
+	struct tcp_peer *p = ctx;
+
+	p->rx_frames++;
+	p->owner->st.rx_frames++;
+	vcb_deliver(f, p);
+}
+
+static void peer_read(struct tcp_peer *p)
+{
+	uint8_t buf[TCP_READ_CHUNK];
+	enum vcb_bad why;
+	bool was_greeted;
+	ssize_t n;
+
+	if (vcb_can_congested()) {
+		/*
+		 * Out of the epoll set until vcb_tcp_resume(): a hang-up
+		 * would be reported anyway and spin. Its output still goes
+		 * out, at each flush.
+		 */
+		p->paused = true;
+		vcb_loop_del(&p->src);
+		return;
+	}
+	/*
+	 * No more bytes than the queue to the bus has frames of room (a
+	 * frame takes 5 bytes at least): nothing from TCP is ever dropped.
+	 */
+	n = read(p->src.fd, buf, MIN(sizeof(buf), vcb_can_room() * 5));
+	if (n <= 0) {
+		if (n < 0 && (errno == EAGAIN || errno == EINTR))
+			return;
+		p->owner->st.closed++;
+		peer_drop(p, n ? strerror(errno) : "closed the connection");
+		return;
+	}
+	was_greeted = p->in.greeted;
+	why = cnl_stream_feed(&p->in, buf, n, peer_emit, p);
+	if (why) {
+		p->owner->st.bad.n[why]++;
+		peer_drop(p, why == VCB_BAD_VERSION && !was_greeted ?
+			  "no cannelloni v1 greeting, dropped" :
+			  "sent a malformed frame, dropped");
+		return;
+	}
+	if (!was_greeted && p->in.greeted && !p->owner->server)
+		p->owner->backoff_ms = RECONNECT_MIN_MS;
+}
+
+static void peer_connected(struct tcp_peer *p)
+{
+	struct tcp_port *t = p->owner;
+	int err = 0;
+	socklen_t len = sizeof(err);
+
+	getsockopt(p->src.fd, SOL_SOCKET, SO_ERROR, &err, &len);
+	if (err) {
+		t->st.failures++;
+		vcb_debug("%s: connect: %s", t->name, strerror(err));
+		p->dead = true;
+		vcb_loop_del(&p->src);
+		close(p->src.fd);
+		client_schedule(t);
+		return;
+	}
+	p->connecting = false;
+	t->st.connects++;
+	vcb_info("%s: connected", t->name);
+	peer_queue(p, CNL_GREETING, CNL_GREETING_LEN);
+	peer_write(p);
+}
+
+static void peer_handle(struct vcb_source *src, uint32_t events)
+{
+	struct tcp_peer *p = (struct tcp_peer *)src;
+
+	if (p->dead)
+		return;
+	if (p->connecting) {
+		peer_connected(p);
+		return;
+	}
+	if (events & (EPOLLIN | EPOLLERR | EPOLLHUP))
+		peer_read(p);
+	if (!p->dead && (events & EPOLLOUT))
+		peer_write(p);
+}
+
+static struct tcp_peer *peer_new(struct tcp_port *t, int fd, const char *name)
+{
+	struct tcp_peer *p = calloc(1, sizeof(*p));
+	int one = 1;
+
+	if (p)
+		p->out = malloc(t->cfg.out_limit);
+	if (!p || !p->out) {
+		free(p);
+		close(fd);
+		return NULL;
+	}
+	p->src.fd = fd;
+	p->src.handle = peer_handle;
+	p->owner = t;
+	snprintf(p->name, sizeof(p->name), "%s", name);
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	p->next = t->peers;
+	t->peers = p;
+	t->npeers++;
+	return p;
+}
+
+static void hub_accept(struct vcb_source *src, uint32_t events)
+{
+	struct tcp_port *t = (struct tcp_port *)((char *)src -
+						 offsetof(struct tcp_port, listen));
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+	struct tcp_peer *p;
+	char name[64];
+	int fd;
+
+	(void)events;
+	fd = accept4(src->fd, (void *)&ss, &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
+	if (fd < 0)
+		return;
+	vcb_addr_str((void *)&ss, name, sizeof(name));
+	if (t->npeers >= TCP_MAX_PEERS) {
+		t->st.refused_full++;
+		vcb_info("%s: %s refused: %d peers already", t->name, name, TCP_MAX_PEERS);
+		close(fd);
+		return;
+	}
+	p = peer_new(t, fd, name);
+	if (!p)
+		return;
+	t->st.accepted++;
+	vcb_info("%s: %s joined", t->name, name);
+	peer_queue(p, CNL_GREETING, CNL_GREETING_LEN);
+	if (vcb_loop_add(&p->src, peer_events(p)))
+		peer_drop(p, "epoll");
+}
+
+static void client_connect(struct tcp_port *t)
+{
+	struct tcp_peer *p;
+	int fd;
+
+	fd = socket(t->remote.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		client_schedule(t);
+		return;
+	}
+	p = peer_new(t, fd, t->cfg.connect);
+	if (!p) {
+		client_schedule(t);
+		return;
+	}
+	p->connecting = true;
+	if (connect(fd, (void *)&t->remote, t->remote_len) && errno != EINPROGRESS) {
+		t->st.failures++;
+		p->dead = true;
+		close(fd);
+		client_schedule(t);
+		return;
+	}
+	if (vcb_loop_add(&p->src, EPOLLOUT))
+		peer_drop(p, "epoll");
+}
+
+static void client_schedule(struct tcp_port *t)
+{
+	vcb_timer_arm(t->timer.fd, t->backoff_ms);
+	t->backoff_ms = t->backoff_ms * 2 > RECONNECT_MAX_MS ?
+			RECONNECT_MAX_MS : t->backoff_ms * 2;
+}
+
+static void client_timer(struct vcb_source *src, uint32_t events)
+{
+	struct tcp_port *t = (struct tcp_port *)((char *)src -
+						 offsetof(struct tcp_port, timer));
+	uint64_t expirations;
+
+	(void)events;
+	if (read(src->fd, &expirations, sizeof(expirations)) < 0)
+		return;
+	client_connect(t);
+}
+
+static void tcp_send(struct vcb_port *port, const struct vcb_frame *f,
+		     const void *origin)
+{
+	struct tcp_port *t = (struct tcp_port *)port;
+	bool sent = false;
+
+	if (!f->fd && f->cf.__res1) {
+		t->st.not_carried++;	/* len8_dlc: the format has no DLC */
+		return;
+	}
+	for (struct tcp_peer *p = t->peers; p; p = p->next) {
+		if (p == origin || p->dead || p->connecting)
+			continue;
+		peer_frame(p, f);
+		sent = true;
+	}
+	if (!sent && !t->server)
+		t->st.not_connected++;
+}
+
+static void tcp_flush(struct vcb_port *port)
+{
+	struct tcp_port *t = (struct tcp_port *)port;
+	struct tcp_peer **pp = &t->peers, *p;
+
+	while ((p = *pp)) {
+		if (p->dead) {
+			*pp = p->next;
+			t->npeers--;
+			free(p->out);
+			free(p);
+			continue;
+		}
+		if (p->len && !p->connecting)
+			peer_write(p);
+		pp = &p->next;
+	}
+}
+
+void vcb_tcp_resume(void)
+{
+	for (int i = 0; i < 2; i++) {
+		if (!tcp_ports[i])
+			continue;
+		for (struct tcp_peer *p = tcp_ports[i]->peers; p; p = p->next) {
+			if (!p->paused || p->dead)
+				continue;
+			p->paused = false;
+			if (vcb_loop_add(&p->src, peer_events(p)))
+				peer_drop(p, "epoll");
+		}
+	}
+}
+
+static void tcp_report(struct vcb_port *port, FILE *out)
+{
+	struct tcp_port *t = (struct tcp_port *)port;
+	const char *n = t->name;
+
+	if (t->server) {
+		vcb_stat(out, n, "peers", t->npeers);
+		vcb_stat(out, n, "peers_accepted", t->st.accepted);
+		vcb_stat(out, n, "peers_refused_full", t->st.refused_full);
+	} else {
+		vcb_stat(out, n, "connects", t->st.connects);
+		vcb_stat(out, n, "connect_failures", t->st.failures);
+		vcb_stat(out, n, "tx_not_connected", t->st.not_connected);
+	}
+	vcb_stat(out, n, "peers_closed", t->st.closed);
+	vcb_stat(out, n, "peers_dropped_slow", t->st.slow);
+	vcb_stat_bad(out, n, &t->st.bad);
+	vcb_stat(out, n, "rx_frames", t->st.rx_frames);
+	vcb_stat(out, n, "tx_frames", t->st.tx_frames);
+	vcb_stat(out, n, "tx_not_carried", t->st.not_carried);
+}
+
+static void tcp_close(struct vcb_port *port)
+{
+	struct tcp_port *t = (struct tcp_port *)port;
+	struct tcp_peer *p, *next;
+
+	for (p = t->peers; p; p = next) {
+		next = p->next;
+		if (!p->dead)
+			close(p->src.fd);
+		free(p->out);
+		free(p);
+	}
+	if (t->server)
+		close(t->listen.fd);
+	else
+		close(t->timer.fd);
+	for (int i = 0; i < 2; i++)
+		if (tcp_ports[i] == t)
+			tcp_ports[i] = NULL;
+	free(t);
+}
+
+static struct tcp_port *tcp_port_new(const struct vcb_tcp_config *cfg, bool server)
+{
+	struct tcp_port *t = calloc(1, sizeof(*t));
+
+	if (!t)
+		return NULL;
+	t->cfg = *cfg;
+	t->server = server;
+	t->listen.fd = t->timer.fd = -1;
+	t->backoff_ms = RECONNECT_MIN_MS;
+	t->port = (struct vcb_port){ .name = t->name, .send = tcp_send,
+				     .flush = tcp_flush, .report = tcp_report,
+				     .close = tcp_close };
+	return t;
+}
+
+static int hub_open(const struct vcb_tcp_config *cfg)
+{
+	struct sockaddr_storage ss;
+	struct tcp_port *t;
+	socklen_t len;
+	int one = 1;
+
+	if (vcb_parse_hostport(cfg->listen, "::", &ss, &len)) {
+		vcb_err("--tcp-listen '%s': expected [ADDR:]PORT", cfg->listen);
+		return -1;
+	}
+	t = tcp_port_new(cfg, true);
+	if (!t)
+		return -1;
+	snprintf(t->name, sizeof(t->name), "tcp hub %s", cfg->listen);
+	t->listen.fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	t->listen.handle = hub_accept;
+	if (t->listen.fd < 0 ||
+	    setsockopt(t->listen.fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) ||
+	    bind(t->listen.fd, (void *)&ss, len) || listen(t->listen.fd, 16) ||
+	    vcb_loop_add(&t->listen, EPOLLIN)) {
+		vcb_err("%s: %m", t->name);
+		if (t->listen.fd >= 0)
+			close(t->listen.fd);
+		free(t);
+		return -1;
+	}
+	tcp_ports[0] = t;
+	vcb_port_register(&t->port);
+	vcb_info("%s: listening", t->name);
+	return 0;
+}
+
+static int client_open(const struct vcb_tcp_config *cfg)
+{
+	struct tcp_port *t = tcp_port_new(cfg, false);
+
+	if (!t)
+		return -1;
+	snprintf(t->name, sizeof(t->name), "tcp client %s", cfg->connect);
+	if (vcb_parse_hostport(cfg->connect, NULL, &t->remote, &t->remote_len)) {
+		vcb_err("--tcp-connect '%s': expected ADDR:PORT", cfg->connect);
+		free(t);
+		return -1;
+	}
+	t->timer.fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+	t->timer.handle = client_timer;
+	if (t->timer.fd < 0 || vcb_loop_add(&t->timer, EPOLLIN)) {
+		vcb_err("%s: %m", t->name);
+		free(t);
+		return -1;
+	}
+	tcp_ports[1] = t;
+	vcb_port_register(&t->port);
+	client_connect(t);
+	return 0;
+}
+
+int vcb_tcp_open(const struct vcb_tcp_config *cfg)
+{
+	if (cfg->listen && hub_open(cfg))
+		return -1;
+	if (cfg->connect && client_open(cfg))
+		return -1;
+	return 0;
+}

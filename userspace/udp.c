@@ -1,0 +1,425 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * UDP transport: a multicast group (IPv6 or IPv4) all bridges and
+ * python-can programs of a bus join, or a single unicast peer, in one of
+ * two formats: python-can's udp_multicast (a msgpack datagram per frame)
+ * or cannelloni's UDP data packets (batched, with sequence numbers).
+ *
+ * Two sockets: one bound to the group's port receives, as python-can's
+ * does (SO_REUSEADDR, so they can share the port on one host); one with
+ * an ephemeral port sends. Multicast loopback stays on, so a python-can
+ * program on this host hears us; our own datagrams are told apart by
+ * their source, the sending socket's address, and skipped.
+ *
+ * UDP may lose and reorder datagrams: with cannelloni's sequence number
+ * (one counter per sender) the gaps are counted as lost and late
+ * datagrams as reordered (and still delivered).
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "bridge.h"
+#include "cannelloni.h"
+#include "log.h"
+#include "pycan.h"
+
+#define UDP_BATCH	16		/* datagrams per recvmmsg */
+#define UDP_IN_MAX	65536
+#define UDP_PENDING	64		/* datagrams per sendmmsg */
+#define UDP_SENDERS	16		/* cannelloni senders tracked */
+
+struct udp_sender {
+	struct sockaddr_storage addr;
+	uint8_t next;			/* the sequence number expected */
+	uint64_t used;			/* for replacing the oldest */
+};
+
+struct udp_link {
+	struct vcb_port port;
+	struct vcb_source rx;
+	int tx_fd;
+	struct vcb_udp_config cfg;
+	char name[96];
+	struct sockaddr_storage self;
+	socklen_t self_len;
+	size_t slot;			/* bytes per outgoing datagram, at most */
+	uint8_t *out;			/* UDP_PENDING slots */
+	size_t out_len[UDP_PENDING];
+	unsigned int pending;		/* complete datagrams in out */
+	uint16_t cnl_count;		/* frames in the packet being filled */
+	uint8_t seq;
+	uint8_t *in;			/* UDP_BATCH buffers of UDP_IN_MAX */
+	struct udp_sender senders[UDP_SENDERS];
+	uint64_t clock;
+	struct {
+		uint64_t rx_datagrams, rx_frames, tx_datagrams, tx_frames;
+		uint64_t own, not_carried, send_errors, lost, reordered;
+		struct vcb_bad_counts bad;
+	} st;
+};
+
+static const char *const format_names[] = {
+	[VCB_FORMAT_PYCAN]	= "pycan",
+	[VCB_FORMAT_CANNELLONI]	= "cannelloni",
+};
+
+static bool same_addr(const struct sockaddr_storage *a, socklen_t alen,
+		      const struct sockaddr_storage *b, socklen_t blen)
+{
+	if (a->ss_family != b->ss_family)
+		return false;
+	if (a->ss_family == AF_INET) {
+		const struct sockaddr_in *x = (const void *)a, *y = (const void *)b;
+
+		return x->sin_port == y->sin_port &&
+		       x->sin_addr.s_addr == y->sin_addr.s_addr;
+	}
+	if (a->ss_family == AF_INET6) {
+		const struct sockaddr_in6 *x = (const void *)a, *y = (const void *)b;
+
+		return x->sin6_port == y->sin6_port &&
+		       !memcmp(&x->sin6_addr, &y->sin6_addr, sizeof(x->sin6_addr));
+	}
+	return alen == blen && !memcmp(a, b, alen);
+}
+
+/* Gaps and late arrivals in one sender's cannelloni sequence numbers. */
+static void udp_sequence(struct udp_link *l, const struct sockaddr_storage *from,
+			 socklen_t len, uint8_t seq)
+{
+	struct udp_sender *s = NULL, *oldest = &l->senders[0];
+	uint8_t ahead;
+
+	for (int i = 0; i < UDP_SENDERS; i++) {
+		struct udp_sender *x = &l->senders[i];
+
+		if (x->used && same_addr(&x->addr, len, from, len)) {
+			s = x;
+			break;
+		}
+		if (x->used < oldest->used)
+			oldest = x;
+	}
+	if (!s) {
+		/* A new sender: its first packet sets the count going. */
+		s = oldest;
+		s->addr = *from;
+		s->next = seq;
+	}
+	s->used = ++l->clock;
+	ahead = seq - s->next;
+	if (ahead >= 128) {
+		/* Older than expected: late, so not lost after all. */
+		l->st.reordered++;
+		if (l->st.lost)
+			l->st.lost--;
+		return;
+	}
+	l->st.lost += ahead;
+	s->next = seq + 1;
+}
+
+static void udp_emit(void *ctx, const struct vcb_frame *f)
+{
+	struct udp_link *l = ctx;
+
+	l->st.rx_frames++;
+	vcb_deliver(f, l);
+}
+
+static void udp_datagram(struct udp_link *l, const uint8_t *buf, size_t len,
+			 const struct sockaddr_storage *from, socklen_t fromlen)
+{
+	enum vcb_bad why;
+	struct vcb_frame f;
+	uint8_t seq;
+
+	if (same_addr(from, fromlen, &l->self, l->self_len)) {
+		l->st.own++;
+		return;
+	}
+	l->st.rx_datagrams++;
+	if (l->cfg.format == VCB_FORMAT_PYCAN) {
+		why = pycan_decode(buf, len, &f);
+		if (!why)
+			udp_emit(l, &f);
+	} else {
+		why = cnl_packet_decode(buf, len, &seq, udp_emit, l);
+		if (!why)
+			udp_sequence(l, from, fromlen, seq);
+	}
+	if (why) {
+		l->st.bad.n[why]++;
+		vcb_debug("%s: datagram of %zu bytes refused: %s", l->name, len,
+			  vcb_bad_name(why));
+	}
+}
+
+static void udp_read(struct vcb_source *src, uint32_t events)
+{
+	struct udp_link *l = (struct udp_link *)((char *)src -
+						 offsetof(struct udp_link, rx));
+	struct sockaddr_storage from[UDP_BATCH];
+	struct mmsghdr msgs[UDP_BATCH];
+	struct iovec iov[UDP_BATCH];
+	int n;
+
+	(void)events;
+	for (int i = 0; i < UDP_BATCH; i++) {
+		iov[i] = (struct iovec){ l->in + (size_t)i * UDP_IN_MAX, UDP_IN_MAX };
+		msgs[i].msg_hdr = (struct msghdr){
+			.msg_name = &from[i], .msg_namelen = sizeof(from[i]),
+			.msg_iov = &iov[i], .msg_iovlen = 1,
+		};
+	}
+	n = recvmmsg(src->fd, msgs, UDP_BATCH, MSG_DONTWAIT, NULL);
+	if (n < 0) {
+		if (errno != EAGAIN && errno != EINTR)
+			vcb_err("%s: receive: %m", l->name);
+		return;
+	}
+	for (int i = 0; i < n; i++) {
+		if (msgs[i].msg_hdr.msg_flags & MSG_TRUNC) {
+			l->st.rx_datagrams++;
+			l->st.bad.n[VCB_BAD_LENGTH]++;
+			continue;
+		}
+		udp_datagram(l, iov[i].iov_base, msgs[i].msg_len, &from[i],
+			     msgs[i].msg_hdr.msg_namelen);
+	}
+}
+
+static uint8_t *udp_slot(struct udp_link *l, unsigned int i)
+{
+	return l->out + (size_t)i * l->slot;
+}
+
+static void udp_flush(struct vcb_port *port)
+{
+	struct udp_link *l = (struct udp_link *)port;
+	struct mmsghdr msgs[UDP_PENDING];
+	struct iovec iov[UDP_PENDING];
+	unsigned int done = 0;
+	int n;
+
+	/* The cannelloni packet being filled goes too. */
+	if (l->cnl_count) {
+		cnl_packet_header(udp_slot(l, l->pending), l->seq++, l->cnl_count);
+		l->pending++;
+		l->cnl_count = 0;
+	}
+	for (unsigned int i = 0; i < l->pending; i++) {
+		iov[i] = (struct iovec){ udp_slot(l, i), l->out_len[i] };
+		msgs[i].msg_hdr = (struct msghdr){ .msg_iov = &iov[i], .msg_iovlen = 1 };
+	}
+	while (done < l->pending) {
+		n = sendmmsg(l->tx_fd, msgs + done, l->pending - done, MSG_DONTWAIT);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			/* Best effort, as UDP is: the rest is lost, counted. */
+			vcb_debug("%s: send: %m", l->name);
+			l->st.send_errors += l->pending - done;
+			break;
+		}
+		l->st.tx_datagrams += n;
+		done += n;
+	}
+	l->pending = 0;
+}
+
+/* A frame the format has no way to say: dropped, never altered. */
+static bool udp_carries(const struct vcb_frame *f)
+{
+	return f->fd || !f->cf.__res1;		/* no len8_dlc */
+}
+
+static void udp_send(struct vcb_port *port, const struct vcb_frame *f,
+		     const void *origin)
+{
+	struct udp_link *l = (struct udp_link *)port;
+	struct timespec now;
+	size_t need;
+	ssize_t n;
+
+	if (origin == l)
+		return;
+	if (!udp_carries(f)) {
+		l->st.not_carried++;
+		return;
+	}
+	if (l->cfg.format == VCB_FORMAT_PYCAN) {
+		if (l->pending == UDP_PENDING)
+			udp_flush(port);
+		/* python-can's receiver puts its own receive time instead. */
+		clock_gettime(CLOCK_REALTIME, &now);
+		n = pycan_encode(f, now.tv_sec + now.tv_nsec / 1e9,
+				 vcb_can_ifname(), udp_slot(l, l->pending), l->slot);
+		if (n < 0) {
+			l->st.not_carried++;
+			return;
+		}
+		l->out_len[l->pending++] = n;
+		l->st.tx_frames++;
+		return;
+	}
+	need = cnl_frame_size(f);
+	if (l->cnl_count && (l->out_len[l->pending] + need > l->slot ||
+			     l->cnl_count == UINT16_MAX)) {
+		cnl_packet_header(udp_slot(l, l->pending), l->seq++, l->cnl_count);
+		l->pending++;
+		l->cnl_count = 0;
+	}
+	if (l->pending == UDP_PENDING)
+		udp_flush(port);
+	if (!l->cnl_count)
+		l->out_len[l->pending] = CNL_HEADER_LEN;
+	l->out_len[l->pending] += cnl_frame_encode(f, udp_slot(l, l->pending) +
+						      l->out_len[l->pending]);
+	l->cnl_count++;
+	l->st.tx_frames++;
+}
+
+static void udp_report(struct vcb_port *port, FILE *out)
+{
+	struct udp_link *l = (struct udp_link *)port;
+	const char *n = l->name;
+
+	vcb_stat(out, n, "rx_datagrams", l->st.rx_datagrams);
+	vcb_stat(out, n, "rx_frames", l->st.rx_frames);
+	vcb_stat(out, n, "rx_own_skipped", l->st.own);
+	vcb_stat_bad(out, n, &l->st.bad);
+	if (l->cfg.format == VCB_FORMAT_CANNELLONI) {
+		vcb_stat(out, n, "rx_lost_datagrams", l->st.lost);
+		vcb_stat(out, n, "rx_reordered_datagrams", l->st.reordered);
+	}
+	vcb_stat(out, n, "tx_frames", l->st.tx_frames);
+	vcb_stat(out, n, "tx_datagrams", l->st.tx_datagrams);
+	vcb_stat(out, n, "tx_not_carried", l->st.not_carried);
+	vcb_stat(out, n, "tx_send_errors", l->st.send_errors);
+}
+
+static void udp_close(struct vcb_port *port)
+{
+	struct udp_link *l = (struct udp_link *)port;
+
+	close(l->rx.fd);
+	close(l->tx_fd);
+	free(l->out);
+	free(l->in);
+	free(l);
+}
+
+static int udp_sockets(struct udp_link *l, const struct sockaddr_storage *group,
+		       socklen_t glen)
+{
+	int family = group->ss_family, on = 1, rcvbuf = 16 << 20;
+	unsigned int ifindex = 0, hops = l->cfg.hops;
+	struct sockaddr_storage any = { .ss_family = family };
+	bool multicast;
+
+	l->rx.fd = -1;
+	if (l->cfg.ifname && !(ifindex = if_nametoindex(l->cfg.ifname))) {
+		vcb_err("%s: no interface %s", l->name, l->cfg.ifname);
+		return -1;
+	}
+	l->tx_fd = -1;
+	l->rx.fd = socket(family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	l->tx_fd = socket(family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (l->rx.fd < 0 || l->tx_fd < 0)
+		goto fail;
+	setsockopt(l->rx.fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on));
+	if (setsockopt(l->rx.fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof(rcvbuf)))
+		setsockopt(l->rx.fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
+	if (family == AF_INET) {
+		struct sockaddr_in *g = (void *)group, *a = (void *)&any;
+		struct ip_mreqn mr = { .imr_multiaddr = g->sin_addr,
+				       .imr_ifindex = ifindex };
+
+		a->sin_port = g->sin_port;
+		multicast = IN_MULTICAST(ntohl(g->sin_addr.s_addr));
+		if (bind(l->rx.fd, (void *)a, sizeof(*a)))
+			goto fail;
+		if (multicast &&
+		    (setsockopt(l->rx.fd, IPPROTO_IP, IP_ADD_MEMBERSHIP, &mr, sizeof(mr)) ||
+		     setsockopt(l->tx_fd, IPPROTO_IP, IP_MULTICAST_TTL, &hops, sizeof(hops)) ||
+		     setsockopt(l->tx_fd, IPPROTO_IP, IP_MULTICAST_IF, &mr, sizeof(mr))))
+			goto fail;
+	} else {
+		struct sockaddr_in6 *g = (void *)group, *a = (void *)&any;
+		struct ipv6_mreq mr = { .ipv6mr_multiaddr = g->sin6_addr,
+					.ipv6mr_interface = ifindex };
+
+		a->sin6_port = g->sin6_port;
+		multicast = IN6_IS_ADDR_MULTICAST(&g->sin6_addr);
+		if (bind(l->rx.fd, (void *)a, sizeof(*a)))
+			goto fail;
+		if (multicast &&
+		    (setsockopt(l->rx.fd, IPPROTO_IPV6, IPV6_JOIN_GROUP, &mr, sizeof(mr)) ||
+		     setsockopt(l->tx_fd, IPPROTO_IPV6, IPV6_MULTICAST_HOPS, &hops, sizeof(hops)) ||
+		     (ifindex && setsockopt(l->tx_fd, IPPROTO_IPV6, IPV6_MULTICAST_IF,
+					    &ifindex, sizeof(ifindex)))))
+			goto fail;
+	}
+	/* Connected: sendmmsg needs no address, getsockname tells our source. */
+	l->self_len = sizeof(l->self);
+	if (connect(l->tx_fd, (const void *)group, glen) ||
+	    getsockname(l->tx_fd, (void *)&l->self, &l->self_len))
+		goto fail;
+	return 0;
+fail:
+	vcb_err("%s: %m", l->name);
+	if (l->rx.fd >= 0)
+		close(l->rx.fd);
+	if (l->tx_fd >= 0)
+		close(l->tx_fd);
+	return -1;
+}
+
+int vcb_udp_open(const struct vcb_udp_config *cfg)
+{
+	struct sockaddr_storage group;
+	struct udp_link *l;
+	socklen_t glen;
+	char port[8];
+
+	l = calloc(1, sizeof(*l));
+	if (!l)
+		return -1;
+	l->cfg = *cfg;
+	snprintf(port, sizeof(port), "%u", cfg->port);
+	if (vcb_parse_hostport(port, cfg->group, &group, &glen)) {
+		vcb_err("udp: '%s' is no IPv4 or IPv6 address", cfg->group);
+		free(l);
+		return -1;
+	}
+	snprintf(l->name, sizeof(l->name), "udp %s %s%s%s:%u",
+		 format_names[cfg->format], group.ss_family == AF_INET6 ? "[" : "",
+		 cfg->group, group.ss_family == AF_INET6 ? "]" : "", cfg->port);
+	l->slot = cfg->format == VCB_FORMAT_PYCAN ? PYCAN_DATAGRAM_MAX : cfg->mtu;
+	l->out = malloc(UDP_PENDING * l->slot);
+	l->in = malloc((size_t)UDP_BATCH * UDP_IN_MAX);
+	if (!l->out || !l->in || udp_sockets(l, &group, glen)) {
+		free(l->out);
+		free(l->in);
+		free(l);
+		return -1;
+	}
+	l->rx.handle = udp_read;
+	if (vcb_loop_add(&l->rx, EPOLLIN))
+		return -1;
+	l->port = (struct vcb_port){ .name = l->name, .send = udp_send,
+				     .flush = udp_flush, .report = udp_report,
+				     .close = udp_close };
+	vcb_port_register(&l->port);
+	vcb_info("%s: joined", l->name);
+	return 0;
+}
