@@ -9,6 +9,8 @@
 #   make check-debug     VM tests on a debug kernel (lockdep, KASAN, kmemleak,
 #                        UBSAN) built from linux-source-6.12, 10 min of chaos
 #   make lint            checkpatch --strict and sparse over driver/
+#   make fuzz            the bridge's fuzz targets, BRIDGE_FUZZ_SECONDS (300)
+#                        each; what reaches new code joins userspace/fuzz/corpus
 #
 # Variables: KDIR (kernel headers), KERNELS (series for the VM: "6.1 6.12"),
 # TESTS (test names, default all), VCANBUS_CACHE (kernels and sources),
@@ -36,8 +38,10 @@ FUZZ_SEED	?= 1
 # test sends 20000 per sender there instead of 100000.
 ORDER_FRAMES	?= 20000
 
+BRIDGE_FUZZ_SECONDS ?= 300
+
 .PHONY: all module userspace install run check check-debug lint sparse \
-	checkpatch check-vm check-unit check-dkms clean help
+	checkpatch check-vm check-unit check-dkms clean help fuzz
 
 all: module userspace
 
@@ -95,6 +99,10 @@ check-vm:
 
 check-unit: userspace
 	$(MAKE) -C userspace check
+
+fuzz:
+	@$(VM)/deps.sh
+	$(MAKE) -C userspace fuzz FUZZ_SECONDS=$(BRIDGE_FUZZ_SECONDS)
 
 check-dkms:
 	@$(VM)/check-dkms.sh $(KERNELS)
