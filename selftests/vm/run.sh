@@ -216,7 +216,7 @@ for series in $kernels; do
 	EOF
 	# The tests' own knobs (VCB_CHAOS_SECONDS, VCB_ORDER_FRAMES, ...) go
 	# along as they are set here.
-	env | grep -E '^VCB_(CHAOS|FUZZ|ORDER)_[A-Z]+=' >> "$out/env" || true
+	env | grep -E '^VCB_(CHAOS|FUZZ|ORDER|BRIDGE)_[A-Z]+=' >> "$out/env" || true
 	list_tests > "$out/tests.list"
 	if [ "$mode" = demo ]; then
 		echo "== vcanbus demo in a QEMU guest running Linux $rel"
