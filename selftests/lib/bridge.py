@@ -18,8 +18,8 @@ and must exit 0 at SIGTERM: no leak, no sanitizer report.
     the bus of ha behind its bridge, CAN FD too.
   * UDP loss: netem drops datagrams on ha's eth0; hb's bridge counts as
     lost exactly the cannelloni datagrams ha sent and hb never got.
-  * TCP: a hub in hc, clients in ha, hb, hd; 50 000 frames from a sender
-    on ha and 50 000 on hb arrive, none lost, in one identical order on hc
+  * TCP: a hub in hc, clients in ha, hb, hd; VCB_BRIDGE_FRAMES (5000) from a sender
+    on ha and as many on hb arrive, none lost, in one identical order on hc
     and hd, and each sender's host gets all of the other's, in that order.
   * Garbage: datagrams that are no frames, a TCP peer that does not greet
     or sends a bad frame: refused and counted, the others go on.
