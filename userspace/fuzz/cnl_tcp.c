@@ -12,30 +12,9 @@
 #include <string.h>
 
 #include "cannelloni.h"
+#include "sink.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-struct sink {
-	struct vcb_frame *f;
-	size_t n, max;
-};
-
-static void sink_emit(void *ctx, const struct vcb_frame *f)
-{
-	struct sink *s = ctx;
-
-	if (s->n == s->max)
-		abort();
-	s->f[s->n++] = *f;
-}
-
-static bool same_frame(const struct vcb_frame *a, const struct vcb_frame *b)
-{
-	return a->fd == b->fd && a->cf.can_id == b->cf.can_id &&
-	       a->cf.len == b->cf.len && a->cf.flags == b->cf.flags &&
-	       a->cf.__res0 == b->cf.__res0 && a->cf.__res1 == b->cf.__res1 &&
-	       !memcmp(a->cf.data, b->cf.data, sizeof(a->cf.data));
-}
 
 static void same_sink(const struct sink *a, const struct sink *b)
 {
