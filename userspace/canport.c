@@ -87,7 +87,10 @@ static void can_read(struct vcb_source *src, uint32_t events)
 	struct vcb_frame frames[CAN_BATCH];
 	struct mmsghdr msgs[CAN_BATCH];
 	struct iovec iov[CAN_BATCH];
-	char ctrl[CAN_BATCH][CMSG_SPACE(sizeof(uint32_t))];
+	union {
+		char buf[CMSG_SPACE(sizeof(uint32_t))];
+		struct cmsghdr align;
+	} ctrl[CAN_BATCH];
 	unsigned int done = 0;
 	int n;
 
@@ -97,7 +100,8 @@ static void can_read(struct vcb_source *src, uint32_t events)
 			iov[i] = (struct iovec){ &frames[i].cf, sizeof(frames[i].cf) };
 			msgs[i].msg_hdr = (struct msghdr){
 				.msg_iov = &iov[i], .msg_iovlen = 1,
-				.msg_control = ctrl[i], .msg_controllen = sizeof(ctrl[i]),
+				.msg_control = ctrl[i].buf,
+				.msg_controllen = sizeof(ctrl[i].buf),
 			};
 		}
 		n = recvmmsg(src->fd, msgs, CAN_BATCH, MSG_DONTWAIT, NULL);
@@ -166,7 +170,9 @@ static void can_flush(struct vcb_port *port)
 		}
 		n = sendmmsg(can.sock.fd, msgs, k, MSG_DONTWAIT);
 		if (n < 0) {
-			if (errno == ENOBUFS || errno == EAGAIN || errno == EINTR) {
+			/* Full, or down for now: wait, keep the frames. */
+			if (errno == ENOBUFS || errno == EAGAIN || errno == EINTR ||
+			    errno == ENETDOWN) {
 				can_schedule_retry();
 				break;
 			}

@@ -118,12 +118,16 @@ static int udp_spec(char *spec, struct vcb_udp_config *u)
 			u->group = value;
 			break;
 		case PORT:
-			if (!value || number("--udp port", value, 1, 65535, &u->port))
+			if (!value)
+				goto bad;
+			if (number("--udp port", value, 1, 65535, &u->port))
 				return -1;
 			port_set = true;
 			break;
 		case HOPS:
-			if (!value || number("--udp hops", value, 0, 255, &u->hops))
+			if (!value)
+				goto bad;
+			if (number("--udp hops", value, 0, 255, &u->hops))
 				return -1;
 			break;
 		case IF:
@@ -132,8 +136,10 @@ static int udp_spec(char *spec, struct vcb_udp_config *u)
 			u->ifname = value;
 			break;
 		case MTU:
-			if (!value || number("--udp mtu", value,
-					     CNL_HEADER_LEN + CNL_FRAME_MAX, 65000, &u->mtu))
+			if (!value)
+				goto bad;
+			if (number("--udp mtu", value,
+				   CNL_HEADER_LEN + CNL_FRAME_MAX, 65000, &u->mtu))
 				return -1;
 			break;
 		default:
@@ -146,8 +152,10 @@ static int udp_spec(char *spec, struct vcb_udp_config *u)
 		u->port = u->format == VCB_FORMAT_PYCAN ? PYCAN_PORT : CNL_PORT;
 	return 0;
 bad:
-	fprintf(stderr, "vcanbridge: --udp: bad key or value near '%s' (see --help)\n",
-		value ? value : "");
+	if (value)
+		fprintf(stderr, "vcanbridge: --udp: cannot use '%s' (see --help)\n", value);
+	else
+		fprintf(stderr, "vcanbridge: --udp: an unknown key, or a key without its value (see --help)\n");
 	return -1;
 }
 

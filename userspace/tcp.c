@@ -56,7 +56,7 @@ struct tcp_port {
 	bool server;
 	char name[96];
 	struct vcb_source listen;	/* hub */
-	struct vcb_source timer;	/* client: reconnect */
+	struct vcb_source timer;	/* client: reconnect; hub: accept again */
 	struct sockaddr_storage remote;	/* client */
 	socklen_t remote_len;
 	unsigned int backoff_ms;
@@ -275,8 +275,20 @@ static void hub_accept(struct vcb_source *src, uint32_t events)
 
 	(void)events;
 	fd = accept4(src->fd, (void *)&ss, &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
-	if (fd < 0)
+	if (fd < 0) {
+		/*
+		 * Out of file descriptors or memory: the connection stays
+		 * in the backlog and the socket stays readable. Stop
+		 * listening for a second rather than spin on it.
+		 */
+		if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS ||
+		    errno == ENOMEM) {
+			vcb_err("%s: accept: %m; trying again in a second", t->name);
+			vcb_loop_mod(src, 0);
+			vcb_timer_arm(t->timer.fd, 1000);
+		}
 		return;
+	}
 	vcb_addr_str((void *)&ss, name, sizeof(name));
 	if (t->npeers >= TCP_MAX_PEERS) {
 		t->st.refused_full++;
@@ -328,7 +340,7 @@ static void client_schedule(struct tcp_port *t)
 			RECONNECT_MAX_MS : t->backoff_ms * 2;
 }
 
-static void client_timer(struct vcb_source *src, uint32_t events)
+static void port_timer(struct vcb_source *src, uint32_t events)
 {
 	struct tcp_port *t = (struct tcp_port *)((char *)src -
 						 offsetof(struct tcp_port, timer));
@@ -337,7 +349,10 @@ static void client_timer(struct vcb_source *src, uint32_t events)
 	(void)events;
 	if (read(src->fd, &expirations, sizeof(expirations)) < 0)
 		return;
-	client_connect(t);
+	if (t->server)
+		vcb_loop_mod(&t->listen, EPOLLIN);
+	else
+		client_connect(t);
 }
 
 static void tcp_send(struct vcb_port *port, const struct vcb_frame *f,
@@ -430,8 +445,7 @@ static void tcp_close(struct vcb_port *port)
 	}
 	if (t->server)
 		close(t->listen.fd);
-	else
-		close(t->timer.fd);
+	close(t->timer.fd);
 	for (int i = 0; i < 2; i++)
 		if (tcp_ports[i] == t)
 			tcp_ports[i] = NULL;
@@ -471,13 +485,17 @@ static int hub_open(const struct vcb_tcp_config *cfg)
 	snprintf(t->name, sizeof(t->name), "tcp hub %s", cfg->listen);
 	t->listen.fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	t->listen.handle = hub_accept;
-	if (t->listen.fd < 0 ||
+	t->timer.fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+	t->timer.handle = port_timer;
+	if (t->listen.fd < 0 || t->timer.fd < 0 || vcb_loop_add(&t->timer, EPOLLIN) ||
 	    setsockopt(t->listen.fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) ||
 	    bind(t->listen.fd, (void *)&ss, len) || listen(t->listen.fd, 16) ||
 	    vcb_loop_add(&t->listen, EPOLLIN)) {
 		vcb_err("%s: %m", t->name);
 		if (t->listen.fd >= 0)
 			close(t->listen.fd);
+		if (t->timer.fd >= 0)
+			close(t->timer.fd);
 		free(t);
 		return -1;
 	}
@@ -500,7 +518,7 @@ static int client_open(const struct vcb_tcp_config *cfg)
 		return -1;
 	}
 	t->timer.fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
-	t->timer.handle = client_timer;
+	t->timer.handle = port_timer;
 	if (t->timer.fd < 0 || vcb_loop_add(&t->timer, EPOLLIN)) {
 		vcb_err("%s: %m", t->name);
 		free(t);

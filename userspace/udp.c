@@ -35,11 +35,13 @@
 #define UDP_IN_MAX	65536
 #define UDP_PENDING	64		/* datagrams per sendmmsg */
 #define UDP_SENDERS	16		/* cannelloni senders tracked */
+#define UDP_LATE_WINDOW	32		/* a datagram this far behind is late */
 
 struct udp_sender {
 	struct sockaddr_storage addr;
 	uint8_t next;			/* the sequence number expected */
 	uint64_t used;			/* for replacing the oldest */
+	uint64_t lost;			/* counted lost, not yet come late */
 };
 
 struct udp_link {
@@ -113,16 +115,22 @@ static void udp_sequence(struct udp_link *l, const struct sockaddr_storage *from
 		s = oldest;
 		s->addr = *from;
 		s->next = seq;
+		s->lost = 0;
 	}
 	s->used = ++l->clock;
 	ahead = seq - s->next;
-	if (ahead >= 128) {
-		/* Older than expected: late, so not lost after all. */
+	if (ahead >= 128 && (uint8_t)(s->next - seq) <= UDP_LATE_WINDOW) {
+		/* A little older than expected: late, not lost after all. */
 		l->st.reordered++;
-		if (l->st.lost)
+		if (s->lost) {
+			s->lost--;
 			l->st.lost--;
+		}
 		return;
 	}
+	if (ahead >= 128)
+		ahead = 0;	/* far behind: the sender restarted; start over */
+	s->lost += ahead;
 	l->st.lost += ahead;
 	s->next = seq + 1;
 }
@@ -225,10 +233,17 @@ static void udp_flush(struct vcb_port *port)
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
-			/* Best effort, as UDP is: the rest is lost, counted. */
 			vcb_debug("%s: send: %m", l->name);
-			l->st.send_errors += l->pending - done;
-			break;
+			/* Best effort, as UDP is: lost and counted, the rest
+			 * if the socket is full, else this one datagram (an
+			 * ICMP error reported on it, say). */
+			if (errno == EAGAIN || errno == ENOBUFS) {
+				l->st.send_errors += l->pending - done;
+				break;
+			}
+			l->st.send_errors++;
+			done++;
+			continue;
 		}
 		l->st.tx_datagrams += n;
 		done += n;
@@ -321,7 +336,7 @@ static void udp_close(struct vcb_port *port)
 static int udp_sockets(struct udp_link *l, const struct sockaddr_storage *group,
 		       socklen_t glen)
 {
-	int family = group->ss_family, on = 1, rcvbuf = 16 << 20;
+	int family = group->ss_family, on = 1, off = 0, rcvbuf = 16 << 20;
 	unsigned int ifindex = 0, hops = l->cfg.hops;
 	struct sockaddr_storage any = { .ss_family = family };
 	bool multicast;
@@ -337,6 +352,15 @@ static int udp_sockets(struct udp_link *l, const struct sockaddr_storage *group,
 	if (l->rx.fd < 0 || l->tx_fd < 0)
 		goto fail;
 	setsockopt(l->rx.fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on));
+	/*
+	 * Only our own group: by default a socket bound to the port gets
+	 * the datagrams of every group any socket of this host joined, so
+	 * two links on one port would hear (and forward) each other.
+	 */
+	if (setsockopt(l->rx.fd, family == AF_INET ? IPPROTO_IP : IPPROTO_IPV6,
+		       family == AF_INET ? IP_MULTICAST_ALL : IPV6_MULTICAST_ALL,
+		       &off, sizeof(off)))
+		goto fail;
 	if (setsockopt(l->rx.fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof(rcvbuf)))
 		setsockopt(l->rx.fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
 	if (family == AF_INET) {
