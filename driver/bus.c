@@ -105,8 +105,8 @@ static bool vcanbus_receives(const struct vcanbus_node *rx,
  * Is there room for the frame in the queue of each node that receives it
  * (its sender needs two places: echo and, in loopback mode, RX)?
  */
-bool vcanbus_deliverable(struct vcanbus_bus *bus, struct vcanbus_node *tx,
-			 bool fd)
+static bool vcanbus_deliverable(struct vcanbus_bus *bus,
+				struct vcanbus_node *tx, bool fd)
 {
 	struct vcanbus_node *rx;
 
@@ -121,27 +121,33 @@ bool vcanbus_deliverable(struct vcanbus_bus *bus, struct vcanbus_node *tx,
 }
 
 /**
- * vcanbus_bus_stall() - stop the bus for want of room, unless room came
+ * vcanbus_bus_room() - may @skb from @tx go now, or must the bus stall?
  * @bus: the bus, its lock held
- * @tx: the sender of the frame that found no room
- * @fd: whether it is a CAN FD frame
+ * @tx: the sender
+ * @skb: its frame
  *
- * A receiver's NAPI poll makes room without the bus lock and then looks
- * at @bus->stalled (vcanbus_bus_kick()). Either it sees the bus stalled
- * and runs it again, or the check here after marking it stalled sees the
- * room: the full barriers on both sides make one of the two certain, so
- * the bus never stays stopped with room in every queue.
+ * Without room, the bus is marked stalled. A receiver's NAPI poll makes
+ * room without the bus lock and then looks at @bus->stalled
+ * (vcanbus_bus_kick()): either it sees the bus stalled and runs it again,
+ * or the second look here, after the marking, sees the room. The full
+ * barriers on both sides make one of the two certain, so the bus never
+ * stays stopped with room in every queue.
  *
- * Return: true if the bus stays stopped.
+ * Return: true if the frame may go; false if the bus stays stalled.
  */
-bool vcanbus_bus_stall(struct vcanbus_bus *bus, struct vcanbus_node *tx, bool fd)
+bool vcanbus_bus_room(struct vcanbus_bus *bus, struct vcanbus_node *tx,
+		      const struct sk_buff *skb)
 {
+	bool fd = can_is_canfd_skb(skb);
+
+	if (vcanbus_deliverable(bus, tx, fd))
+		return true;
 	WRITE_ONCE(bus->stalled, true);
 	smp_mb();	/* pairs with smp_mb() in vcanbus_bus_kick() */
 	if (!vcanbus_deliverable(bus, tx, fd))
-		return true;
+		return false;
 	WRITE_ONCE(bus->stalled, false);
-	return false;
+	return true;
 }
 
 /* A copy of the frame as @rx's controller receives it. */
@@ -241,8 +247,7 @@ void vcanbus_bus_run(struct vcanbus_bus *bus)
 		return;
 	}
 	while ((tx = vcanbus_bus_next(bus, &skb))) {
-		if (!vcanbus_deliverable(bus, tx, can_is_canfd_skb(skb)) &&
-		    vcanbus_bus_stall(bus, tx, can_is_canfd_skb(skb)))
+		if (!vcanbus_bus_room(bus, tx, skb))
 			return;
 		__skb_unlink(skb, &tx->txq);
 		vcanbus_complete(bus, tx, skb, ktime_get_real());
@@ -253,7 +258,7 @@ void vcanbus_bus_run(struct vcanbus_bus *bus)
 /* Restart a stalled bus; called by a NAPI poll that made room. */
 void vcanbus_bus_kick(struct vcanbus_bus *bus)
 {
-	smp_mb();	/* the room made, then the look: vcanbus_bus_stall() */
+	smp_mb();	/* the room made, then the look: vcanbus_bus_room() */
 	if (!READ_ONCE(bus->stalled))
 		return;
 	spin_lock_bh(&bus->lock);

@@ -150,9 +150,8 @@ void vcanbus_bus_run(struct vcanbus_bus *bus);
 void vcanbus_bus_kick(struct vcanbus_bus *bus);
 u64 vcanbus_arbitration_key(const struct sk_buff *skb);
 struct sk_buff *vcanbus_node_next_tx(struct vcanbus_node *node, ktime_t by);
-bool vcanbus_deliverable(struct vcanbus_bus *bus, struct vcanbus_node *tx,
-			 bool fd);
-bool vcanbus_bus_stall(struct vcanbus_bus *bus, struct vcanbus_node *tx, bool fd);
+bool vcanbus_bus_room(struct vcanbus_bus *bus, struct vcanbus_node *tx,
+		      const struct sk_buff *skb);
 void vcanbus_complete(struct vcanbus_bus *bus, struct vcanbus_node *tx,
 		      struct sk_buff *skb, ktime_t end);
 

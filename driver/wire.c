@@ -255,18 +255,11 @@ static void vcanbus_wire_start(struct vcanbus_bus *bus)
 	u32 err_bit;
 	u64 ns;
 
-	/*
-	 * The timer of a frame cut off by its sender may still run after
-	 * the bus went over to instant timing: the bus is idle from then.
-	 */
-	if (bus->timing != VCANBUS_TIMING_WIRE)
-		return;
 	tx = vcanbus_wire_arbitrate(bus, &start, &skb);
 	if (!tx)
 		return;
 	/* No frame goes on the wire that a receiver has no room for. */
-	if (!vcanbus_deliverable(bus, tx, can_is_canfd_skb(skb)) &&
-	    vcanbus_bus_stall(bus, tx, can_is_canfd_skb(skb))) {
+	if (!vcanbus_bus_room(bus, tx, skb)) {
 		vcanbus_wire_settle(bus, tx, false);
 		return;
 	}
@@ -370,10 +363,15 @@ static enum hrtimer_restart vcanbus_wire_timer(struct hrtimer *timer)
 	ktime_t now = ktime_get();
 
 	spin_lock(&bus->lock);
-	/* Catch up: every frame that has ended by now, in order. */
+	/*
+	 * Catch up: every frame that has ended by now, in order. The frame
+	 * of a sender that went down may end after the bus went over to
+	 * instant timing: nothing starts after it then.
+	 */
 	while (bus->wire.busy && bus->wire.end <= now) {
 		vcanbus_wire_finish(bus);
-		vcanbus_wire_start(bus);
+		if (bus->timing == VCANBUS_TIMING_WIRE)
+			vcanbus_wire_start(bus);
 	}
 	if (bus->wire.busy) {
 		hrtimer_set_expires(timer, bus->wire.end);
