@@ -8,11 +8,16 @@
 #define VCB_BRIDGE_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <sys/socket.h>
 
 #include "frame.h"
 #include "stats.h"
+
+/* The structure that has @ptr as its @member. */
+#define container_of(ptr, type, member) \
+	((type *)((char *)(ptr) - offsetof(type, member)))
 
 /* ---- the event loop (loop.c) ---- */
 
@@ -73,7 +78,11 @@ void vcb_tcp_resume(void);
 
 /* ---- transports ---- */
 
-enum vcb_format { VCB_FORMAT_PYCAN, VCB_FORMAT_CANNELLONI };
+enum vcb_format { VCB_FORMAT_PYCAN, VCB_FORMAT_CANNELLONI, VCB_FORMAT_MAX };
+
+/* "pycan", "cannelloni"; and the format named by the @len bytes at @s, or -1. */
+const char *vcb_format_name(enum vcb_format format);
+int vcb_format_lookup(const char *s, size_t len);
 
 struct vcb_udp_config {
 	enum vcb_format format;

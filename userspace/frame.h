@@ -39,6 +39,16 @@ const char *vcb_bad_name(enum vcb_bad why);
 /* Is @f a frame a CAN controller could send? */
 enum vcb_bad vcb_frame_check(const struct vcb_frame *f);
 
+/*
+ * A Classical frame with a DLC of 9..15 (len8_dlc): neither network
+ * format has a field for it, so it is counted and dropped, never sent as
+ * something else.
+ */
+static inline bool vcb_frame_has_len8_dlc(const struct vcb_frame *f)
+{
+	return !f->fd && f->cf.__res1;
+}
+
 /* The bytes of data on the wire: none for a remote frame. */
 static inline unsigned int vcb_frame_data_len(const struct vcb_frame *f)
 {

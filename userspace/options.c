@@ -72,6 +72,10 @@ static int number(const char *what, const char *s, unsigned long min,
 	char *end;
 	unsigned long v;
 
+	if (!s) {
+		fprintf(stderr, "vcanbridge: %s: needs a value\n", what);
+		return -1;
+	}
 	errno = 0;
 	v = strtoul(s, &end, 0);
 	if (errno || end == s || *end || *s == '-' || v < min || v > max) {
@@ -87,30 +91,24 @@ static int udp_spec(char *spec, struct vcb_udp_config *u)
 {
 	enum { FORMAT, GROUP, PORT, HOPS, IF, MTU };
 	char *const keys[] = { "format", "group", "port", "hops", "if", "mtu", NULL };
-	bool port_set = false;
-	char *value;
+	char *value = NULL;
+	int f;
 
 	*u = (struct vcb_udp_config){ .hops = 1, .mtu = 1400 };
 	/* A format name may lead: "pycan", "cannelloni,if=eth0". */
-	for (int f = VCB_FORMAT_PYCAN; f <= VCB_FORMAT_CANNELLONI; f++) {
-		const char *name = f == VCB_FORMAT_PYCAN ? "pycan" : "cannelloni";
-		size_t n = strlen(name);
-
-		if (!strncmp(spec, name, n) && (spec[n] == ',' || !spec[n])) {
-			u->format = f;
-			spec += spec[n] ? n + 1 : n;
-			break;
-		}
+	f = vcb_format_lookup(spec, strcspn(spec, ","));
+	if (f >= 0) {
+		u->format = f;
+		spec += strcspn(spec, ",");
+		spec += *spec == ',';
 	}
 	while (*spec) {
 		switch (getsubopt(&spec, keys, &value)) {
 		case FORMAT:
-			if (value && !strcmp(value, "pycan"))
-				u->format = VCB_FORMAT_PYCAN;
-			else if (value && !strcmp(value, "cannelloni"))
-				u->format = VCB_FORMAT_CANNELLONI;
-			else
+			f = value ? vcb_format_lookup(value, strlen(value)) : -1;
+			if (f < 0)
 				goto bad;
+			u->format = f;
 			break;
 		case GROUP:
 			if (!value || !*value)
@@ -118,15 +116,10 @@ static int udp_spec(char *spec, struct vcb_udp_config *u)
 			u->group = value;
 			break;
 		case PORT:
-			if (!value)
-				goto bad;
 			if (number("--udp port", value, 1, 65535, &u->port))
 				return -1;
-			port_set = true;
 			break;
 		case HOPS:
-			if (!value)
-				goto bad;
 			if (number("--udp hops", value, 0, 255, &u->hops))
 				return -1;
 			break;
@@ -136,8 +129,6 @@ static int udp_spec(char *spec, struct vcb_udp_config *u)
 			u->ifname = value;
 			break;
 		case MTU:
-			if (!value)
-				goto bad;
 			if (number("--udp mtu", value,
 				   CNL_HEADER_LEN + CNL_FRAME_MAX, 65000, &u->mtu))
 				return -1;
@@ -148,7 +139,7 @@ static int udp_spec(char *spec, struct vcb_udp_config *u)
 	}
 	if (!u->group)
 		u->group = PYCAN_GROUP;
-	if (!port_set)
+	if (!u->port)		/* unset: no port is 0 */
 		u->port = u->format == VCB_FORMAT_PYCAN ? PYCAN_PORT : CNL_PORT;
 	return 0;
 bad:

@@ -112,13 +112,9 @@ static bool peer_queue(struct tcp_peer *p, const void *data, size_t n)
 	return true;
 }
 
-static void peer_frame(struct tcp_peer *p, const struct vcb_frame *f)
+/* One encoded frame for @p. */
+static void peer_frame(struct tcp_peer *p, const uint8_t *buf, size_t n)
 {
-	uint8_t buf[CNL_FRAME_MAX];
-	size_t n = cnl_frame_encode(f, buf);
-
-	if (p->dead || p->connecting)
-		return;
 	if (!peer_queue(p, buf, n)) {
 		p->owner->st.slow++;
 		peer_drop(p, "too slow: its output buffer is full, dropped");
@@ -265,8 +261,7 @@ static struct tcp_peer *peer_new(struct tcp_port *t, int fd, const char *name)
 
 static void hub_accept(struct vcb_source *src, uint32_t events)
 {
-	struct tcp_port *t = (struct tcp_port *)((char *)src -
-						 offsetof(struct tcp_port, listen));
+	struct tcp_port *t = container_of(src, struct tcp_port, listen);
 	struct sockaddr_storage ss;
 	socklen_t len = sizeof(ss);
 	struct tcp_peer *p;
@@ -342,8 +337,7 @@ static void client_schedule(struct tcp_port *t)
 
 static void port_timer(struct vcb_source *src, uint32_t events)
 {
-	struct tcp_port *t = (struct tcp_port *)((char *)src -
-						 offsetof(struct tcp_port, timer));
+	struct tcp_port *t = container_of(src, struct tcp_port, timer);
 	uint64_t expirations;
 
 	(void)events;
@@ -359,16 +353,20 @@ static void tcp_send(struct vcb_port *port, const struct vcb_frame *f,
 		     const void *origin)
 {
 	struct tcp_port *t = (struct tcp_port *)port;
+	uint8_t buf[CNL_FRAME_MAX];
 	bool sent = false;
+	size_t n;
 
-	if (!f->fd && f->cf.__res1) {
-		t->st.not_carried++;	/* len8_dlc: the format has no DLC */
+	if (vcb_frame_has_len8_dlc(f)) {
+		t->st.not_carried++;
 		return;
 	}
+	/* Encoded once, for every peer of the hub alike. */
+	n = cnl_frame_encode(f, buf);
 	for (struct tcp_peer *p = t->peers; p; p = p->next) {
 		if (p == origin || p->dead || p->connecting)
 			continue;
-		peer_frame(p, f);
+		peer_frame(p, buf, n);
 		sent = true;
 	}
 	if (!sent && !t->server)

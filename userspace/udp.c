@@ -68,10 +68,23 @@ struct udp_link {
 	} st;
 };
 
-static const char *const format_names[] = {
+static const char *const format_names[VCB_FORMAT_MAX] = {
 	[VCB_FORMAT_PYCAN]	= "pycan",
 	[VCB_FORMAT_CANNELLONI]	= "cannelloni",
 };
+
+const char *vcb_format_name(enum vcb_format format)
+{
+	return format_names[format];
+}
+
+int vcb_format_lookup(const char *s, size_t len)
+{
+	for (int f = 0; f < VCB_FORMAT_MAX; f++)
+		if (strlen(format_names[f]) == len && !strncmp(s, format_names[f], len))
+			return f;
+	return -1;
+}
 
 static bool same_addr(const struct sockaddr_storage *a, socklen_t alen,
 		      const struct sockaddr_storage *b, socklen_t blen)
@@ -173,8 +186,7 @@ static void udp_datagram(struct udp_link *l, const uint8_t *buf, size_t len,
 
 static void udp_read(struct vcb_source *src, uint32_t events)
 {
-	struct udp_link *l = (struct udp_link *)((char *)src -
-						 offsetof(struct udp_link, rx));
+	struct udp_link *l = container_of(src, struct udp_link, rx);
 	struct sockaddr_storage from[UDP_BATCH];
 	struct mmsghdr msgs[UDP_BATCH];
 	struct iovec iov[UDP_BATCH];
@@ -251,12 +263,6 @@ static void udp_flush(struct vcb_port *port)
 	l->pending = 0;
 }
 
-/* A frame the format has no way to say: dropped, never altered. */
-static bool udp_carries(const struct vcb_frame *f)
-{
-	return f->fd || !f->cf.__res1;		/* no len8_dlc */
-}
-
 static void udp_send(struct vcb_port *port, const struct vcb_frame *f,
 		     const void *origin)
 {
@@ -267,7 +273,7 @@ static void udp_send(struct vcb_port *port, const struct vcb_frame *f,
 
 	if (origin == l)
 		return;
-	if (!udp_carries(f)) {
+	if (vcb_frame_has_len8_dlc(f)) {
 		l->st.not_carried++;
 		return;
 	}
@@ -426,7 +432,7 @@ int vcb_udp_open(const struct vcb_udp_config *cfg)
 		return -1;
 	}
 	snprintf(l->name, sizeof(l->name), "udp %s %s%s%s:%u",
-		 format_names[cfg->format], group.ss_family == AF_INET6 ? "[" : "",
+		 vcb_format_name(cfg->format), group.ss_family == AF_INET6 ? "[" : "",
 		 cfg->group, group.ss_family == AF_INET6 ? "]" : "", cfg->port);
 	l->slot = cfg->format == VCB_FORMAT_PYCAN ? PYCAN_DATAGRAM_MAX : cfg->mtu;
 	l->out = malloc(UDP_PENDING * l->slot);
