@@ -11,6 +11,9 @@
 #   make lint            checkpatch --strict and sparse over driver/
 #   make fuzz            the bridge's fuzz targets, BRIDGE_FUZZ_SECONDS (300)
 #                        each; what reaches new code joins userspace/fuzz/corpus
+#   make bench           benchmarks in a guest (the last of KERNELS): vcanbus
+#                        against vxcan/vcan, wire timing, the bridge; writes
+#                        docs/bench.md and its plots (about 15 min)
 #
 # Variables: KDIR (kernel headers), KERNELS (series for the VM: "6.1 6.12"),
 # TESTS (test names, default all), VCANBUS_CACHE (kernels and sources),
@@ -41,12 +44,12 @@ ORDER_FRAMES	?= 20000
 BRIDGE_FUZZ_SECONDS ?= 300
 
 .PHONY: all module userspace install run check check-debug lint sparse \
-	checkpatch check-vm check-unit check-dkms clean help fuzz
+	checkpatch check-vm check-unit check-dkms clean help fuzz bench
 
 all: module userspace
 
 help:
-	@sed -n '3,16s/^# \{0,1\}//p' Makefile
+	@sed -n '3,22s/^# \{0,1\}//p' Makefile
 
 # Kbuild writes objects beside the sources, so each kernel gets its own
 # folder of links to them: builds for 6.1 and 6.12 never share an object.
@@ -93,6 +96,12 @@ check-debug:
 	 VCB_FUZZ_SECONDS=$(FUZZ_SECONDS) VCB_FUZZ_SEED=$(FUZZ_SEED) \
 	 VCB_TIMEOUT=$$(( $(CHAOS_SECONDS) + 600 )) \
 	 $(VM)/run.sh --kernels debug --tests "$(TESTS)"
+
+# One kernel is enough: the figures compare vcanbus with vxcan and vcan
+# (and with the theory) inside one boot.
+bench:
+	@mkdir -p build
+	@$(VM)/run.sh --bench --kernels "$(lastword $(KERNELS))"
 
 check-vm:
 	@$(VM)/run.sh --kernels "$(KERNELS)" --tests "$(TESTS)"

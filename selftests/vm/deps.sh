@@ -13,6 +13,7 @@ pkgs=(
 	linux-source-6.12 sparse dkms
 	can-utils iproute2 libsocketcan-dev libmsgpack-dev pkg-config clang
 	python3 python3-can python3-msgpack
+	gnuplot-nox
 	coreutils procps util-linux
 )
 

@@ -1,11 +1,12 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# run.sh [--kernels "6.1 6.12"] [--tests "a b"] [--demo]
+# run.sh [--kernels "6.1 6.12"] [--tests "a b"] [--demo | --bench]
 #
 # Boots each Debian kernel in QEMU with the host's root file system shared
 # read-only (see initramfs-init) and runs the selftests in the guest, or, with
-# --demo, selftests/demo.sh on the console. Per kernel it leaves the TAP
+# --demo, selftests/demo.sh on the console, or, with --bench, the benchmarks
+# (selftests/bench/bench.py) and then their report (docs/bench.md). Per kernel it leaves the TAP
 # output, the kernel log of each test, the console and the exit status in
 # build/vm/<release>/, and it counts as failed every test whose kernel log
 # holds a WARNING, BUG, Oops, lockdep, KASAN or UBSAN report and every test
@@ -21,6 +22,7 @@ while [ $# -gt 0 ]; do
 	--kernels)	kernels=$2; shift ;;
 	--tests)	tests=$2; shift ;;
 	--demo)		mode=demo ;;
+	--bench)	mode=bench ;;
 	*)		echo "run.sh: unknown argument '$1'" >&2; exit 2 ;;
 	esac
 	shift
@@ -28,7 +30,11 @@ done
 
 # A test may run this long in the guest; the host gives up on a guest that
 # shows no progress for that long plus a margin (boot, shutdown).
-timeout=${VCB_TIMEOUT:-600}
+if [ "$mode" = bench ]; then
+	timeout=${VCB_TIMEOUT:-5400}
+else
+	timeout=${VCB_TIMEOUT:-600}
+fi
 results_begin
 
 "$VCB_VM/deps.sh"
@@ -36,6 +42,9 @@ src=$("$VCB_VM/fetch-source.sh" "$VCANBUS_CACHE")
 make -s -C "$VCB_TOP/selftests" KSFT_DIR="$src/tools/testing/selftests"
 # vcanbridge (and its ASan build) for the bridge tests in the guest.
 make -s -C "$VCB_TOP/userspace" all
+if [ "$mode" = bench ]; then
+	make -s -C "$VCB_TOP/selftests" bench
+fi
 
 # name path: every selftests/tests/*.sh and the binaries built from *.c.
 list_tests() {
@@ -255,7 +264,11 @@ mkdir -p "$VCB_TOP/build"
 for series in $kernels; do
 	rel=$(kernel_rel "$series")
 	kd=$(kernel_dir "$rel")
-	out=${VCB_OUT_BASE:-$VCB_TOP/build/vm}/$rel
+	if [ "$mode" = bench ]; then
+		out=${VCB_OUT_BASE:-$VCB_TOP/build/vm-bench}/$rel
+	else
+		out=${VCB_OUT_BASE:-$VCB_TOP/build/vm}/$rel
+	fi
 	if ! build_module "$rel" > "$VCB_TOP/build/module-$rel.log" 2>&1; then
 		cat "$VCB_TOP/build/module-$rel.log"
 		result FAIL "$rel/build" "module build failed"
@@ -278,8 +291,12 @@ for series in $kernels; do
 	EOF
 	# The tests' own knobs (VCB_CHAOS_SECONDS, VCB_ORDER_FRAMES, ...) go
 	# along as they are set here.
-	env | grep -E '^VCB_(CHAOS|FUZZ|ORDER|BRIDGE)_[A-Z]+=' >> "$out/env" || true
-	list_tests > "$out/tests.list"
+	env | grep -E '^VCB_(CHAOS|FUZZ|ORDER|BRIDGE|BENCH)_[A-Z_]+=' >> "$out/env" || true
+	if [ "$mode" = bench ]; then
+		echo "bench $VCB_TOP/selftests/bench/bench.py" > "$out/tests.list"
+	else
+		list_tests > "$out/tests.list"
+	fi
 	if [ "$mode" = demo ]; then
 		echo "== vcanbus demo in a QEMU guest running Linux $rel"
 		boot "$rel" "$out"
@@ -309,12 +326,16 @@ for series in $kernels; do
 		collect "$rel" "$out" "$name"
 	done < "$out/tests.list"
 	collect_kmemleak "$rel" "$out"
+	if [ "$mode" = bench ] && [ -s "$out/bench.jsonl" ]; then
+		python3 "$VCB_TOP/selftests/bench/report.py" "$out" "$VCB_TOP/docs" ||
+			result FAIL "$rel/bench: report" "report.py failed"
+	fi
 	echo "== $rel: done in $(($(date +%s) - start))s; logs in $out"
 	echo "   seconds per test: $(cd "$out" && for f in *.secs; do
 		[ -e "$f" ] && printf '%s %s, ' "${f%.secs}" "$(cat "$f")"; done)"
 done
 
-if [ "$mode" = test ]; then
+if [ "$mode" != demo ]; then
 	results_end
 else
 	results_end quiet

@@ -1,0 +1,358 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: GPL-2.0
+"""make bench, in the guest: every measurement, side by side in one boot.
+
+  instant   flood: frames/s from one node to another of an instant-timing
+            bus, against a vxcan pair and one vcan (two sockets) in the same
+            run, same frame mix, same window (Classical and CAN FD); the same
+            bus with the receiving node's NAPI poll threaded; then 1 sender
+            to 2..32 receiving nodes (and, for scale, to as many sockets on
+            one vcan)
+  wire      saturate: one sender keeps a wire-timing bus busy at 125k,
+            500k, 1M (Classical, 8 bytes) and 1M/5M (CAN FD, 64 bytes, BRS),
+            with 4 and with 32 transmit mailboxes; frames/s against the
+            theory for that exact frame (canbits.py), and how late each
+            frame reached the receiver after its end on the bus
+  queueing  eight senders, IDs 0x010..0x080, Poisson arrivals, 90 % load at
+            500k: each ID's wait for the bus
+  bridge    two hosts (namespaces, a veth pair), each with its own bus,
+            joined by vcanbridge over UDP (pycan, cannelloni) and TCP:
+            frames/s, one-way latency at a fixed rate, CPU time per frame
+
+Instant 1 -> 1 runs VCB_BENCH_REPEAT times (5), the rest up to 3 times
+(queueing once), interleaved, so that drift hits every contender alike.
+Results go to $VCB_OUT/bench.jsonl, one JSON object per run; report.py
+turns them into docs/bench.md. A run whose tool finds a lost, repeated or
+reordered frame is a failed TAP result and gives no figure.
+"""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+
+HERE = os.path.dirname(os.path.realpath(__file__))
+TOP = os.path.realpath(os.path.join(HERE, '..', '..'))
+sys.path.insert(0, os.path.join(TOP, 'selftests', 'lib'))
+import canbits  # noqa: E402
+from vcbtest import CFS, Tap, await_cond, cfs_write, run, sh  # noqa: E402
+
+TOOLS = os.path.join(TOP, 'build', 'bench')
+BRIDGE = os.path.join(TOP, 'build', 'userspace', 'vcanbridge')
+OUT = os.environ.get('VCB_OUT', '/tmp')
+RESULTS = os.path.join(OUT, 'bench.jsonl')
+REPEAT = int(os.environ.get('VCB_BENCH_REPEAT', '5'))
+FRAMES = int(os.environ.get('VCB_BENCH_FRAMES', '200000'))
+WINDOW = 256
+SIZES = [1, 2, 4, 8, 16, 32]
+
+tap = Tap()
+
+
+def tool(argv, what, **meta):
+    """Runs a measurement; its JSON with @meta goes to RESULTS."""
+    p = subprocess.run([os.path.join(TOOLS, argv[0])] + argv[1:],
+                       capture_output=True, text=True, timeout=1200)
+    ok = p.returncode == 0
+    tap.ok(ok, what, (p.stderr or p.stdout).strip().replace('\n', '\n# '))
+    if not ok:
+        return None
+    res = json.loads(p.stdout)
+    res.update(meta)
+    with open(RESULTS, 'a') as f:
+        f.write(json.dumps(res) + '\n')
+    return res
+
+
+def node_up(bus, name, *can_args):
+    run('mkdir', f'{CFS}/{bus}/{name}')
+    if can_args:
+        run('ip', 'link', 'set', name, 'type', 'can', *can_args)
+    run('ip', 'link', 'set', name, 'txqueuelen', '1000', 'up')
+
+
+def bus_make(bus, timing):
+    os.mkdir(f'{CFS}/{bus}')
+    cfs_write(f'{CFS}/{bus}/timing', timing)
+
+
+def bus_remove(bus):
+    for n in os.listdir(f'{CFS}/{bus}'):
+        if os.path.isdir(f'{CFS}/{bus}/{n}'):
+            os.rmdir(f'{CFS}/{bus}/{n}')
+    os.rmdir(f'{CFS}/{bus}')
+
+
+def set_up(names, up):
+    for n in names:
+        run('ip', 'link', 'set', n, 'up' if up else 'down')
+
+
+def threaded(on):
+    with open('/sys/class/net/ib1/threaded', 'w') as f:
+        f.write('1' if on else '0')
+
+
+def instant():
+    """vcanbus against vxcan and vcan, then the bus's size."""
+    bus_make('ib', 'instant')
+    nodes = [f'ib{i}' for i in range(max(SIZES) + 1)]
+    for n in nodes:
+        node_up('ib', n, 'bitrate', '500000', 'dbitrate', '2000000', 'fd', 'on')
+    set_up(nodes[2:], False)
+    run('ip', 'link', 'add', 'vxa', 'type', 'vxcan', 'peer', 'name', 'vxb')
+    run('ip', 'link', 'add', 'vc0', 'type', 'vcan')
+    set_up(['vxa', 'vxb', 'vc0'], True)
+    # "vcanbus threaded": the receiving node's NAPI poll in a kernel
+    # thread of its own (/sys/class/net/ib1/threaded), as any admin can set.
+    pairs = [('vcanbus', 'ib0', ['ib1']), ('vxcan', 'vxa', ['vxb']),
+             ('vcan', 'vc0', ['vc0']), ('vcanbus threaded', 'ib0', ['ib1'])]
+    for rep in range(REPEAT):
+        for fd in (False, True):
+            for iface, tx, rx in pairs:
+                kind = 'fd' if fd else 'cc'
+                argv = ['flood', '--tx', tx, '--frames', str(FRAMES),
+                        '--window', str(WINDOW), '--label', f'{iface} {kind}']
+                for r in rx:
+                    argv += ['--rx', r]
+                threaded(iface.endswith('threaded'))
+                tool(argv + (['--fd'] if fd else []),
+                     f'instant 1->1 {kind}: {iface}, run {rep + 1}',
+                     bench='instant', iface=iface, kind=kind, rep=rep)
+                threaded(False)
+    # 1 -> k: k receiving nodes up (a node that is up gets every frame,
+    # read or not), and as many sockets on one vcan for scale.
+    for k in SIZES[1:]:
+        set_up(nodes[2:k + 1], True)
+        n = max(FRAMES // k, 20000)
+        for rep in range(min(REPEAT, 3)):
+            for iface, tx, rx in (('vcanbus', 'ib0', nodes[1:k + 1]),
+                                  ('vcan', 'vc0', ['vc0'] * k)):
+                argv = ['flood', '--tx', tx, '--frames', str(n), '--window',
+                        str(WINDOW), '--label', f'{iface} 1->{k}']
+                for r in rx:
+                    argv += ['--rx', r]
+                tool(argv, f'instant 1->{k}: {iface}, run {rep + 1}',
+                     bench='scale', iface=iface, receivers=k, rep=rep)
+    run('ip', 'link', 'del', 'vxa')
+    run('ip', 'link', 'del', 'vc0')
+    bus_remove('ib')
+
+
+# The frames saturate.c and queueing.c send, for the theory.
+SAT_CC = dict(can_id=0x123, eff=False, rtr=False, fd=False, brs=False,
+              esi=False, dlc=8, data=bytes.fromhex('deadbeef01234567'))
+SAT_FD = dict(can_id=0x123, eff=False, rtr=False, fd=True, brs=True,
+              esi=False, dlc=15, data=bytes((i * 37 + 11) & 0xff
+                                            for i in range(64)))
+WIRE = [('125k', 125000, None, SAT_CC), ('500k', 500000, None, SAT_CC),
+        ('1M', 1000000, None, SAT_CC), ('1M/5M FD', 1000000, 5000000, SAT_FD)]
+# The sender's transmit mailboxes: the default, and a controller with a
+# deep TX FIFO (m_can, flexcan), which rides out the host's timer lag.
+MAILBOXES = [4, 32]
+
+
+def frame_ns(frame, bitrate, dbitrate):
+    """Wire time of the frame with its intermission, in ns (exact)."""
+    bits = canbits.frame_bits(**frame)
+    return (canbits.duration_ns(bits, bitrate, dbitrate) +
+            canbits.INTERMISSION_BITS * 10**9 / bitrate), bits
+
+
+def wire():
+    bus_make('wb', 'wire')
+    node_up('wb', 'wb0')
+    node_up('wb', 'wb1')
+    for rep in range(min(REPEAT, 3)):
+        for (name, rate, drate, frame), boxes in ((w, m) for m in MAILBOXES
+                                                  for w in WIRE):
+            args = ['bitrate', str(rate)]
+            if drate:
+                args += ['dbitrate', str(drate), 'fd', 'on']
+            else:
+                args += ['fd', 'off']
+            set_up(['wb0', 'wb1'], False)
+            cfs_write(f'{CFS}/wb/wb0/tx_mailboxes', str(boxes))
+            for n in ('wb0', 'wb1'):
+                run('ip', 'link', 'set', n, 'type', 'can', *args)
+            set_up(['wb0', 'wb1'], True)
+            per, bits = frame_ns(frame, rate, drate)
+            tool(['saturate', '--tx', 'wb0', '--rx', 'wb1', '--seconds', '5',
+                  '--label', name] + (['--fd'] if drate else []),
+                 f'wire {name}, {boxes} mailboxes: saturated bus, '
+                 f'run {rep + 1}',
+                 bench='wire', config=name, bitrate=rate, dbitrate=drate,
+                 mailboxes=boxes, frame_bits=bits['total'],
+                 theory_fps=float(10**9 / per), rep=rep)
+    bus_remove('wb')
+
+
+QUEUE_IDS = [0x10 * (i + 1) for i in range(8)]
+
+
+def queueing():
+    bus_make('qb', 'wire')
+    load = 0.9
+    argv = ['queueing', '--seconds', '20']
+    for i, can_id in enumerate(QUEUE_IDS):
+        node_up('qb', f'qb{i}')
+        frame = dict(SAT_CC, can_id=can_id,
+                     data=bytes.fromhex('1122334455667788'))
+        per, bits = frame_ns(frame, 500000, None)
+        wire_ns = canbits.duration_ns(bits, 500000, None)
+        fps = load / len(QUEUE_IDS) * 10**9 / per
+        argv += ['--tx', f'qb{i}:{can_id:03X}:{fps:.1f}:{round(wire_ns)}']
+    tool(argv, 'queueing: 8 IDs at 90 % load, 500k', bench='queueing',
+         bitrate=500000, load=load)
+    bus_remove('qb')
+
+
+# Two hosts: namespaces with a veth pair, each with its own instant bus of
+# two nodes, one for the bridge and one for the applications.
+HOSTS = {'ha': '10.0.1.1', 'hb': '10.0.1.2'}
+
+
+def ns(host, *argv):
+    return ['nsenter', f'--net=/run/netns/{host}', *argv]
+
+
+def hosts_up():
+    for h in HOSTS:
+        run('ip', 'netns', 'add', h)
+        run(*ns(h, 'ip', 'link', 'set', 'lo', 'up'))
+        run(*ns(h, 'sysctl', '-qw', 'net.ipv6.conf.all.accept_dad=0'))
+        run(*ns(h, 'sysctl', '-qw', 'net.ipv6.conf.default.accept_dad=0'))
+    run('ip', 'link', 'add', 'eth0', 'netns', 'ha', 'type', 'veth',
+        'peer', 'name', 'eth0', 'netns', 'hb')
+    for h, ip in HOSTS.items():
+        run(*ns(h, 'ip', 'addr', 'add', f'{ip}/24', 'dev', 'eth0'))
+        run(*ns(h, 'ip', 'link', 'set', 'eth0', 'up'))
+        run(*ns(h, 'ip', 'route', 'add', '224.0.0.0/4', 'dev', 'eth0'))
+        bus_make(f'x{h}', 'instant')
+        for n in (f'brg{h[1]}', f'app{h[1]}'):
+            run(*ns(h, 'mkdir', f'{CFS}/x{h}/{n}'))
+            run(*ns(h, 'ip', 'link', 'set', n, 'type', 'can', 'bitrate',
+                    '1000000', 'dbitrate', '4000000', 'fd', 'on'))
+            run(*ns(h, 'ip', 'link', 'set', n, 'up'))
+    await_cond(lambda: all(b'fe80' in subprocess.run(
+        ns(h, 'ip', '-6', 'addr', 'show', 'dev', 'eth0'),
+        capture_output=True).stdout for h in HOSTS))
+
+
+def hosts_down():
+    for h in HOSTS:
+        sh('ip', 'netns', 'del', h)
+    for h in HOSTS:
+        # The kernel hands the nodes back to the initial namespace.
+        await_cond(lambda: all(os.path.exists(f'/sys/class/net/{n}{h[1]}')
+                               for n in ('app', 'brg')))
+        bus_remove(f'x{h}')
+
+
+def cpu_seconds(pid):
+    with open(f'/proc/{pid}/stat') as f:
+        fields = f.read().rsplit(')', 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf('SC_CLK_TCK')
+
+
+class Bridge:
+    def __init__(self, host, *args):
+        self.log = os.path.join(OUT, f'bench-bridge-{host}.log')
+        self.out = open(self.log, 'w')
+        self.proc = subprocess.Popen(ns(host, BRIDGE, *args, f'brg{host[1]}'),
+                                     stdout=self.out, stderr=self.out)
+
+    def said(self, word):
+        with open(self.log) as f:
+            return word in f.read()
+
+    def stop(self):
+        self.proc.send_signal(signal.SIGTERM)
+        self.proc.wait(30)
+        self.out.close()
+
+
+TRANSPORTS = [
+    ('udp pycan', ['--udp', 'pycan,if=eth0'], ['--udp', 'pycan,if=eth0'],
+     'joined', 'joined'),
+    ('udp cannelloni', ['--udp', 'format=cannelloni,group=239.74.163.4,if=eth0'],
+     ['--udp', 'format=cannelloni,group=239.74.163.4,if=eth0'],
+     'joined', 'joined'),
+    ('tcp', ['--tcp-connect', f'{HOSTS["hb"]}:20000'],
+     ['--tcp-listen', '20000'], 'connected', 'joined'),
+]
+BRIDGE_FRAMES = int(os.environ.get('VCB_BENCH_BRIDGE_FRAMES', '20000'))
+BRIDGE_RATE = 1000
+
+
+def bridge():
+    hosts_up()
+    try:
+        for rep in range(min(REPEAT, 3)):
+            for name, a_args, b_args, a_ready, b_ready in TRANSPORTS:
+                b = Bridge('hb', *b_args)
+                await_cond(lambda: b.said('listening') or b.said('joined'))
+                a = Bridge('ha', *a_args)
+                ready = await_cond(lambda: a.said(a_ready) and b.said(b_ready))
+                tap.ok(ready, f'bridge {name}: both ends ready, run {rep + 1}')
+                flood = ['flood', '--tx', 'ha/appa', '--rx', 'hb/appb']
+                # The first frames also complete TCP's greeting.
+                tool(flood + ['--frames', '100', '--window', '1',
+                              '--label', f'{name} warm-up'],
+                     f'bridge {name}: warm-up, run {rep + 1}',
+                     bench='warmup', transport=name, rep=rep)
+                cpu = [cpu_seconds(x.proc.pid) for x in (a, b)]
+                res = tool(flood + ['--frames', str(BRIDGE_FRAMES), '--window',
+                                    '64', '--label', f'{name} throughput'],
+                           f'bridge {name}: throughput, run {rep + 1}',
+                           bench='bridge', transport=name, rep=rep)
+                if res:
+                    used = [cpu_seconds(x.proc.pid) - c
+                            for x, c in zip((a, b), cpu)]
+                    res['cpu_us_per_frame'] = [u * 1e6 / BRIDGE_FRAMES
+                                               for u in used]
+                    with open(RESULTS, 'a') as f:
+                        f.write(json.dumps(dict(res, bench='bridge-cpu')) + '\n')
+                tool(flood + ['--frames', str(BRIDGE_RATE * 10), '--rate',
+                              str(BRIDGE_RATE), '--label', f'{name} latency'],
+                     f'bridge {name}: latency at {BRIDGE_RATE} frames/s, '
+                     f'run {rep + 1}',
+                     bench='bridge-latency', transport=name, rate=BRIDGE_RATE,
+                     rep=rep)
+                a.stop()
+                b.stop()
+    finally:
+        hosts_down()
+
+
+def cpu_model():
+    with open('/proc/cpuinfo') as f:
+        for line in f:
+            if line.startswith('model name'):
+                return line.split(':', 1)[1].strip()
+    return 'unknown'
+
+
+def main():
+    if os.path.exists(RESULTS):
+        os.unlink(RESULTS)
+    with open(os.path.join(OUT, 'bench-info.json'), 'w') as f:
+        json.dump({'kernel': os.uname().release, 'cpus': os.cpu_count(),
+                   'mem_kb': int(open('/proc/meminfo').read().split()[1]),
+                   'cpu_model': cpu_model(),
+                   'repeat': REPEAT, 'frames': FRAMES, 'window': WINDOW,
+                   'bridge_frames': BRIDGE_FRAMES,
+                   'bridge_rate': BRIDGE_RATE}, f)
+    print('TAP version 13', flush=True)
+    for m in ('vcan', 'vxcan', 'can-raw', 'vcanbus'):
+        run('modprobe', m)
+    parts = os.environ.get('VCB_BENCH_PARTS', 'instant wire queueing bridge')
+    for part in parts.split():
+        globals()[part]()
+    print(f'1..{tap.n}', flush=True)
+    tap.finish()
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,325 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: GPL-2.0
+"""report.py OUT DOCS: turns a make bench run (OUT/bench.jsonl, written by
+bench.py in the guest) into DOCS/bench.md and its plots (gnuplot, PNG).
+
+Every figure is the median of its runs with the spread (lowest - highest)
+beside it; every comparison is a ratio of figures measured in the same
+boot. Exits 1 when a part has no valid run: a broken feature must not
+leave an old report standing.
+"""
+
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+
+OUT, DOCS = sys.argv[1], sys.argv[2]
+
+
+def load():
+    with open(os.path.join(OUT, 'bench.jsonl')) as f:
+        runs = [json.loads(line) for line in f if line.strip()]
+    with open(os.path.join(OUT, 'bench-info.json')) as f:
+        info = json.load(f)
+    return runs, info
+
+
+def pick(runs, **match):
+    return [r for r in runs if all(r.get(k) == v for k, v in match.items())]
+
+
+def med(values):
+    return statistics.median(values) if values else None
+
+
+def spread(values, fmt='{:,.0f}'):
+    """median (lowest - highest)"""
+    if not values:
+        return 'no valid run'
+    m = fmt.format(med(values))
+    if len(values) == 1:
+        return m
+    return f'{m} ({fmt.format(min(values))} – {fmt.format(max(values))})'
+
+
+def lat(runs, key, pct):
+    """The median over runs of one percentile of their distributions."""
+    return med([r[key][pct] for r in runs if r.get(key)])
+
+
+def gnuplot(script, data):
+    """Runs gnuplot on @script; @data: {name: text} written beside it."""
+    tmp = os.path.join(OUT, 'plots')
+    os.makedirs(tmp, exist_ok=True)
+    for name, text in data.items():
+        with open(os.path.join(tmp, name), 'w') as f:
+            f.write(text)
+    subprocess.run(['gnuplot'], input=script, text=True, cwd=tmp, check=True)
+
+
+TERM = "set terminal pngcairo size 900,520 font 'sans,11'\n"
+
+
+def instant_section(runs, md):
+    md.append('## Instant timing: vcanbus against vxcan and vcan\n')
+    md.append('One sender, one receiver; the same frames through a vcanbus '
+              'bus in `instant` timing (two nodes), a vxcan pair and one vcan '
+              '(a sending and a receiving socket on it). At most '
+              f'{INFO["window"]} frames on their way: vcan and vxcan drop what '
+              'their backlog cannot take, so a sender without that bound '
+              'measures losses. Every run checks that each frame arrived once '
+              'and in order. *vcanbus threaded*: the same bus with the '
+              'receiving node\'s NAPI poll in a kernel thread '
+              '(`echo 1 > /sys/class/net/NODE/threaded`).\n')
+    md.append('| interface | CC frames/s | × vxcan | FD frames/s | × vxcan | '
+              'latency p50 / p99 (µs, CC) |')
+    md.append('|---|---|---|---|---|---|')
+    base = {k: med([r['fps'] for r in pick(runs, bench='instant',
+                                           iface='vxcan', kind=k)])
+            for k in ('cc', 'fd')}
+    ratios = {}
+    for iface in ('vcanbus', 'vxcan', 'vcan', 'vcanbus threaded'):
+        row = [iface]
+        for k in ('cc', 'fd'):
+            rs = pick(runs, bench='instant', iface=iface, kind=k)
+            fps = [r['fps'] for r in rs]
+            row.append(spread(fps))
+            # Ratios per run pair (same repetition), then their median.
+            pairs = [r['fps'] / v['fps'] for r in rs for v in
+                     pick(runs, bench='instant', iface='vxcan', kind=k,
+                          rep=r['rep'])]
+            ratios[iface, k] = med(pairs)
+            row.append(spread(pairs, '{:.2f}') if base[k] else '–')
+        cc = pick(runs, bench='instant', iface=iface, kind='cc')
+        row.append(f'{lat(cc, "latency_us", "p50"):.0f} / '
+                   f'{lat(cc, "latency_us", "p99"):.0f}' if cc else '–')
+        md.append('| ' + ' | '.join(row) + ' |')
+    r = ratios.get(('vcanbus', 'cc'))
+    if r is not None:
+        md.append(f'\n**vcanbus ÷ vxcan, 1 → 1, Classical frames: {r:.2f}** '
+                  f'(median of the per-run ratios; the goal is ≥ 0.80: '
+                  f'{"met" if r >= 0.8 else "not met"}). Where the '
+                  'difference goes, from a profile in the guest: '
+                  '[design.md](design.md#what-instant-timing-costs-against-'
+                  'vxcan-make-bench-2026-11-27).\n')
+    return ratios
+
+
+def scale_section(runs, md):
+    md.append('## Instant timing: one sender, more receiving nodes\n')
+    md.append('Frames/s from one node to k receiving nodes of one bus, each '
+              'read by its own socket; for scale, one vcan with k receiving '
+              'sockets (a vcan frame is one skb for all of them; vcanbus '
+              'gives every node its own copy, as every controller on a wire '
+              'gets its own).\n')
+    md.append('| receivers | vcanbus frames/s | frames delivered/s | vcan '
+              'frames/s (k sockets) | vcanbus ÷ vcan |')
+    md.append('|---|---|---|---|---|')
+    one = {i: med([r['fps'] for r in pick(runs, bench='instant', iface=i,
+                                          kind='cc')])
+           for i in ('vcanbus', 'vcan')}
+    ks = sorted({r['receivers'] for r in pick(runs, bench='scale')} | {1})
+    rows = []
+    for k in ks:
+        if k == 1:
+            v, c = one['vcanbus'], one['vcan']
+            vs, cs = [v] if v else [], [c] if c else []
+        else:
+            vs = [r['fps'] for r in pick(runs, bench='scale', iface='vcanbus',
+                                         receivers=k)]
+            cs = [r['fps'] for r in pick(runs, bench='scale', iface='vcan',
+                                         receivers=k)]
+            v, c = med(vs), med(cs)
+        rows.append((k, v, c))
+        md.append(f'| {k} | {spread(vs)} | '
+                  f'{(k * v if v else 0):,.0f} | {spread(cs)} | '
+                  f'{(v / c if v and c else 0):.2f} |')
+    md.append('\n![frames/s against the number of receiving nodes]'
+              '(bench-nodes.png)\n')
+    data = ''.join(f'{k} {v or 0} {c or 0} {k * (v or 0)}\n'
+                   for k, v, c in rows)
+    gnuplot(TERM + """set output '%s'
+set title 'Instant timing: one sender, k receivers'
+set logscale xy 2
+set xlabel 'receivers (k)'
+set ylabel 'frames/s'
+set xtics (1,2,4,8,16,32)
+set key top right
+set grid
+plot 'nodes.dat' using 1:2 with linespoints lw 2 title 'vcanbus: frames/s', \\
+     'nodes.dat' using 1:4 with linespoints lw 2 dt 2 title 'vcanbus: frames delivered/s (k × frames/s)', \\
+     'nodes.dat' using 1:3 with linespoints lw 2 title 'vcan, k sockets: frames/s'
+""" % os.path.join(DOCS, 'bench-nodes.png'), {'nodes.dat': data})
+
+
+def wire_section(runs, md):
+    md.append('## Wire timing: a saturated bus against the theory\n')
+    md.append('One sender keeps the bus busy for 5 s with one fixed frame '
+              '(Classical: ID 123, 8 bytes; CAN FD: ID 123, 64 bytes, BRS), '
+              'so the theoretical rate is one number: 1 / (the frame\'s exact '
+              'wire time, from selftests/lib/canbits.py, + 3 bits of '
+              'intermission). *achieved*: frames/s at the receiver in real '
+              'time, first to last; *bus clock*: the same on the frames\' '
+              'timestamps; *lateness*: real time of reading minus the '
+              'frame\'s end on the bus (medians of each run\'s percentiles). '
+              'With 4 mailboxes (the default) a sender\'s next frames are '
+              'still in the qdisc when the bus timer runs late; with 32 '
+              '(a deep TX FIFO) they are already waiting.\n')
+    md.append('| bus | mailboxes | frame bits | theory frames/s | achieved '
+              '÷ theory | bus clock ÷ theory | lateness p50 / p99 / max (µs) |')
+    md.append('|---|---|---|---|---|---|---|')
+    out = {}
+    configs = []
+    for r in pick(runs, bench='wire'):
+        if (r['config'], r['mailboxes']) not in configs:
+            configs.append((r['config'], r['mailboxes']))
+    for config, boxes in configs:
+        rs = pick(runs, bench='wire', config=config, mailboxes=boxes)
+        theory = rs[0]['theory_fps']
+        got = [r['fps'] / theory for r in rs]
+        bus = [r['bus_fps'] / theory for r in rs]
+        out[config, boxes] = med(got)
+        md.append(f'| {config} | {boxes} | {rs[0]["frame_bits"]} | '
+                  f'{theory:,.1f} | {spread(got, "{:.4f}")} | '
+                  f'{spread(bus, "{:.4f}")} | '
+                  f'{lat(rs, "lateness_us", "p50"):.0f} / '
+                  f'{lat(rs, "lateness_us", "p99"):.0f} / '
+                  f'{lat(rs, "lateness_us", "max"):.0f} |')
+    best = max((v for (c, _), v in out.items() if c == '500k'), default=None)
+    if best is not None:
+        md.append(f'\n**500 kbit/s: {best:.4f} of the theoretical frame rate** '
+                  f'(the goal is within 1 %: '
+                  f'{"met" if abs(1 - best) <= 0.01 else "not met"}).\n')
+    return out
+
+
+def queueing_section(runs, md):
+    rs = pick(runs, bench='queueing')
+    if not rs:
+        return
+    r = rs[0]
+    md.append('## Wire timing: queueing delay by identifier\n')
+    md.append(f'Eight nodes on one {r["bitrate"] // 1000} kbit/s bus, one '
+              'identifier each (010 … 080), frames written at random times '
+              f'(Poisson) at equal rates that load the bus to '
+              f'{r["load"] * 100:.0f} %, for {r["seconds"]} s. A frame\'s '
+              'delay is from its write to the start of its frame on the bus '
+              '(its echo\'s end-of-frame timestamp minus its wire time): the '
+              'wait for its node\'s earlier frames and the arbitrations it '
+              'lost. The lowest identifier wins every arbitration it '
+              'takes part in, so it waits at most for the frame already on '
+              'the wire; the highest waits for everyone.\n')
+    md.append('| ID | frames/s | mean (µs) | p50 | p90 | p99 | max |')
+    md.append('|---|---|---|---|---|---|---|')
+    data = ''
+    for i, x in enumerate(r['ids']):
+        d = x['delay_us']
+        md.append(f'| {x["id"]} | {x["fps"]:.0f} | {x["mean_us"]:.0f} | '
+                  f'{d["p50"]:.0f} | {d["p90"]:.0f} | {d["p99"]:.0f} | '
+                  f'{d["max"]:.0f} |')
+        data += f'{i} {x["id"]} {d["p50"]} {d["p90"]} {d["p99"]} {x["mean_us"]}\n'
+    md.append('\n![queueing delay by identifier](bench-queueing.png)\n')
+    gnuplot(TERM + """set output '%s'
+set title 'Queueing delay by identifier, 8 senders, 90 %% load'
+set style data histograms
+set style histogram clustered gap 1
+set style fill solid 0.8 border -1
+set logscale y
+set yrange [10:*]
+set ylabel 'delay (µs)'
+set xlabel 'identifier (lower wins arbitration)'
+set key top left
+set grid y
+plot 'queue.dat' using 3:xtic(2) title 'p50', '' using 4 title 'p90', \\
+     '' using 5 title 'p99'
+""" % os.path.join(DOCS, 'bench-queueing.png'), {'queue.dat': data})
+
+
+TRANSPORTS = ['udp pycan', 'udp cannelloni', 'tcp']
+
+
+def bridge_section(runs, md):
+    md.append('## vcanbridge: two hosts\n')
+    md.append('Two network namespaces joined by a veth pair, each with its '
+              'own vcanbus bus (instant timing) of two nodes: one for '
+              'vcanbridge, one for the application. Frames go from host A\'s '
+              'application node to host B\'s, through A\'s bridge, the '
+              'network and B\'s bridge. *frames/s*: at most 64 frames on '
+              f'their way, {INFO["bridge_frames"]:,} frames; *latency*: '
+              f'write on A to read on B, at {INFO["bridge_rate"]} frames/s '
+              'for 10 s; *CPU*: user + system time of each bridge process '
+              'per frame during the frames/s run. Every run checks that each '
+              'frame arrived once and in order.\n')
+    md.append('| transport | frames/s | latency p50 / p90 / p99 (µs) | '
+              'CPU µs/frame, A / B |')
+    md.append('|---|---|---|---|')
+    data = {}
+    for t in TRANSPORTS:
+        fps = [r['fps'] for r in pick(runs, bench='bridge', transport=t)]
+        ls = pick(runs, bench='bridge-latency', transport=t)
+        cpu = pick(runs, bench='bridge-cpu', transport=t)
+        cpu_a = med([r['cpu_us_per_frame'][0] for r in cpu])
+        cpu_b = med([r['cpu_us_per_frame'][1] for r in cpu])
+        md.append(f'| {t} | {spread(fps)} | ' +
+                  (f'{lat(ls, "latency_us", "p50"):.0f} / '
+                   f'{lat(ls, "latency_us", "p90"):.0f} / '
+                   f'{lat(ls, "latency_us", "p99"):.0f}' if ls else '–') +
+                  ' | ' + (f'{cpu_a:.1f} / {cpu_b:.1f}' if cpu else '–') +
+                  ' |')
+        if ls:
+            keys = [k for k in ls[0]['latency_us'] if k.startswith('p')]
+            data[t] = ''.join(f'{lat(ls, "latency_us", k)} {k[1:]}\n'
+                              for k in keys)
+    md.append('\n![bridge latency distribution](bench-bridge-latency.png)\n')
+    files = {f'lat{i}.dat': data.get(t, '') for i, t in enumerate(TRANSPORTS)}
+    plots = ', '.join(f"'lat{i}.dat' using 1:2 with linespoints lw 2 "
+                      f"title '{t}'" for i, t in enumerate(TRANSPORTS)
+                      if data.get(t))
+    gnuplot(TERM + """set output '%s'
+set title 'vcanbridge: one-way latency, host A to host B, %d frames/s'
+set logscale x
+set xlabel 'latency (µs)'
+set ylabel 'percentile'
+set yrange [0:100]
+set key bottom right
+set grid
+plot %s
+""" % (os.path.join(DOCS, 'bench-bridge-latency.png'), INFO['bridge_rate'],
+       plots), files)
+
+
+def main():
+    global INFO
+    runs, INFO = load()
+    md = ['# Benchmarks\n',
+          'Made by `make bench` (selftests/bench/): what vcanbus costs and '
+          'how faithful it is, measured side by side in one boot of one '
+          'guest. These machines are noisy: absolute figures move from run '
+          'to run, ratios within one run hold. Each figure is the median of '
+          'its runs, the lowest and highest in brackets.\n',
+          f'* kernel {INFO["kernel"]}, {INFO["cpus"]} vCPUs, '
+          f'{INFO["mem_kb"] // 1024} MiB, guest CPU "{INFO["cpu_model"]}" '
+          '(QEMU; "QEMU TCG CPU" means software emulation, no KVM)',
+          f'* {time.strftime("%Y-%m-%d", time.gmtime())}; {INFO["repeat"]} '
+          'runs of each instant-timing '
+          'figure, 3 of the others\n']
+    os.makedirs(DOCS, exist_ok=True)
+    for section in (instant_section, scale_section, wire_section,
+                    queueing_section, bridge_section):
+        section(runs, md)
+    with open(os.path.join(DOCS, 'bench.md'), 'w') as f:
+        f.write('\n'.join(md) + '\n')
+    missing = [b for b in ('instant', 'scale', 'wire', 'queueing', 'bridge')
+               if not pick(runs, bench=b)]
+    if missing:
+        print(f'report.py: no valid run of: {", ".join(missing)}',
+              file=sys.stderr)
+        sys.exit(1)
+    print(f'report: {os.path.join(DOCS, "bench.md")}')
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,199 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * saturate: a bus in wire timing, kept busy by one sender for a while; how
+ * many frames a second it carried and how late they reached a receiver.
+ *
+ *   saturate --tx [NS/]IF --rx [NS/]IF --seconds S [--fd] [--label TEXT]
+ *
+ * The sender writes one fixed frame (so that every frame has the same bit
+ * length: the theoretical rate is one number, see bench.sh) on a blocking
+ * socket whose buffer, smaller than the interface's queue, keeps the node's
+ * mailboxes full without ENOBUFS. The receiver stamps each frame with the
+ * real time it read it and takes the bus's end-of-frame time from its
+ * timestamp (SO_TIMESTAMPNS). Printed, as one line of JSON:
+ *   fps       frames per second of real time at the receiver, first to last
+ *   bus_fps   the same on the bus clock (the frames' timestamps)
+ *   lateness  real time of reading minus the frame's end on the bus
+ * Every frame written must arrive, once: otherwise exit 1, no figures.
+ */
+#include <getopt.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdatomic.h>
+
+#include "bench.h"
+
+#define BATCH		64
+#define IDLE_MS		5000
+
+#ifndef CANFD_FDF
+#define CANFD_FDF	0x04
+#endif
+
+static struct {
+	const char *tx, *rx, *label;
+	int fd;
+	unsigned int seconds;
+	_Atomic uint64_t sent;
+	_Atomic int done;
+} sat = { .seconds = 5 };
+
+static void fixed_frame(struct canfd_frame *cf)
+{
+	static const uint8_t cc[8] = { 0xde, 0xad, 0xbe, 0xef, 0x01, 0x23, 0x45, 0x67 };
+
+	memset(cf, 0, sizeof(*cf));
+	cf->can_id = 0x123;
+	if (sat.fd) {
+		cf->len = CANFD_MAX_DLEN;
+		cf->flags = CANFD_BRS;
+		for (unsigned int i = 0; i < CANFD_MAX_DLEN; i++)
+			cf->data[i] = (uint8_t)(i * 37 + 11);
+	} else {
+		cf->len = sizeof(cc);
+		memcpy(cf->data, cc, sizeof(cc));
+	}
+}
+
+static void *tx_main(void *arg)
+{
+	size_t mtu = sat.fd ? CANFD_MTU : CAN_MTU;
+	uint64_t end = bench_ns(CLOCK_MONOTONIC) + sat.seconds * 1000000000ull;
+	struct canfd_frame cf;
+	int s = *(int *)arg;
+
+	fixed_frame(&cf);
+	while (bench_ns(CLOCK_MONOTONIC) < end) {
+		if (write(s, &cf, mtu) == (ssize_t)mtu)
+			atomic_fetch_add(&sat.sent, 1);
+		else if (errno == ENOBUFS)
+			usleep(100);	/* not expected: txqueuelen too small */
+		else
+			bench_die("%s: write: %m", sat.label);
+	}
+	atomic_store(&sat.done, 1);
+	return NULL;
+}
+
+static void usage(void)
+{
+	fprintf(stderr, "usage: saturate --tx [NS/]IF --rx [NS/]IF --seconds S [--fd] [--label TEXT]\n");
+	exit(2);
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "tx", required_argument, NULL, 't' },
+		{ "rx", required_argument, NULL, 'r' },
+		{ "seconds", required_argument, NULL, 's' },
+		{ "fd", no_argument, NULL, 'f' },
+		{ "label", required_argument, NULL, 'l' },
+		{ 0 }
+	};
+	struct canfd_frame frames[BATCH], want;
+	union {
+		char buf[CMSG_SPACE(sizeof(struct timespec)) + CMSG_SPACE(sizeof(uint32_t))];
+		struct cmsghdr align;
+	} ctrl[BATCH];
+	struct mmsghdr msgs[BATCH];
+	struct iovec iov[BATCH];
+	uint64_t n = 0, cap, *rx_ns, *bus_ns, *late;
+	int c, ts, rs;
+	pthread_t thread;
+
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (c) {
+		case 't': sat.tx = optarg; break;
+		case 'r': sat.rx = optarg; break;
+		case 's': sat.seconds = strtoul(optarg, NULL, 0); break;
+		case 'f': sat.fd = 1; break;
+		case 'l': sat.label = optarg; break;
+		default: usage();
+		}
+	}
+	if (!sat.tx || !sat.rx || !sat.seconds || optind != argc)
+		usage();
+	if (!sat.label)
+		sat.label = sat.tx;
+	/* 20 000 frames/s is beyond any CAN FD bus at 8 Mbit/s. */
+	cap = 20000ull * sat.seconds;
+	rx_ns = calloc(cap, sizeof(*rx_ns));
+	bus_ns = calloc(cap, sizeof(*bus_ns));
+	late = calloc(cap, sizeof(*late));
+	if (!rx_ns || !bus_ns || !late)
+		bench_die("memory: %m");
+	fixed_frame(&want);
+
+	rs = bench_socket(sat.rx, sat.fd, 1, 0);
+	ts = bench_socket(sat.tx, sat.fd, 0, 0);
+	if (pthread_create(&thread, NULL, tx_main, &ts))
+		bench_die("thread: %m");
+
+	while (!atomic_load(&sat.done) || n < atomic_load(&sat.sent)) {
+		struct pollfd p = { .fd = rs, .events = POLLIN };
+		uint64_t now;
+		int got;
+
+		if (poll(&p, 1, IDLE_MS) <= 0)
+			bench_die("%s: no frame for %d ms: %llu of %llu written arrived",
+				  sat.label, IDLE_MS, (unsigned long long)n,
+				  (unsigned long long)atomic_load(&sat.sent));
+		for (int i = 0; i < BATCH; i++) {
+			iov[i] = (struct iovec){ &frames[i], sizeof(frames[i]) };
+			msgs[i].msg_hdr = (struct msghdr){
+				.msg_iov = &iov[i], .msg_iovlen = 1,
+				.msg_control = ctrl[i].buf,
+				.msg_controllen = sizeof(ctrl[i].buf),
+			};
+		}
+		got = recvmmsg(rs, msgs, BATCH, MSG_DONTWAIT, NULL);
+		if (got < 0 && (errno == EAGAIN || errno == EINTR))
+			continue;
+		if (got < 0)
+			bench_die("%s: read: %m", sat.label);
+		now = bench_ns(CLOCK_REALTIME);
+		for (int i = 0; i < got; i++, n++) {
+			struct msghdr *m = &msgs[i].msg_hdr;
+			struct cmsghdr *cm;
+			uint64_t stamp = 0;
+
+			if (n == cap)
+				bench_die("%s: more than %llu frames", sat.label,
+					  (unsigned long long)cap);
+			/* Linux 6.2 and later mark CAN FD frames (FDF) on receive. */
+			frames[i].flags &= ~CANFD_FDF;
+			if (memcmp(&frames[i], &want, sat.fd ? CANFD_MTU : CAN_MTU))
+				bench_die("%s: frame %llu is not the frame sent",
+					  sat.label, (unsigned long long)n);
+			for (cm = CMSG_FIRSTHDR(m); cm; cm = CMSG_NXTHDR(m, cm)) {
+				struct timespec t;
+
+				if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SO_TIMESTAMPNS) {
+					memcpy(&t, CMSG_DATA(cm), sizeof(t));
+					stamp = t.tv_sec * 1000000000ull + t.tv_nsec;
+				}
+			}
+			if (!stamp)
+				bench_die("%s: frame %llu has no timestamp", sat.label,
+					  (unsigned long long)n);
+			rx_ns[n] = now;
+			bus_ns[n] = stamp;
+			late[n] = now > stamp ? now - stamp : 0;
+		}
+	}
+	pthread_join(thread, NULL);
+	if (n < 2)
+		bench_die("%s: %llu frames", sat.label, (unsigned long long)n);
+	printf("{\"label\": \"%s\", \"fd\": %d, \"frames\": %llu, \"seconds\": %.6f, "
+	       "\"fps\": %.3f, \"bus_fps\": %.3f, ", sat.label, sat.fd,
+	       (unsigned long long)n, (rx_ns[n - 1] - rx_ns[0]) / 1e9,
+	       (n - 1) * 1e9 / (rx_ns[n - 1] - rx_ns[0]),
+	       (n - 1) * 1e9 / (bus_ns[n - 1] - bus_ns[0]));
+	bench_print_pct(stdout, "lateness_us", late, n);
+	printf("}\n");
+	free(rx_ns);
+	free(bus_ns);
+	free(late);
+	return 0;
+}
