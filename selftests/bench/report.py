@@ -304,8 +304,8 @@ def main():
           f'{INFO["mem_kb"] // 1024} MiB, guest CPU "{INFO["cpu_model"]}" '
           '(QEMU; "QEMU TCG CPU" means software emulation, no KVM)',
           f'* {time.strftime("%Y-%m-%d", time.gmtime())}; {INFO["repeat"]} '
-          'runs of each instant-timing '
-          'figure, 3 of the others\n']
+          'runs of each 1 → 1 instant-timing figure, 3 of the others '
+          '(queueing: one run of 20 s)\n']
     os.makedirs(DOCS, exist_ok=True)
     for section in (instant_section, scale_section, wire_section,
                     queueing_section, bridge_section):
