@@ -4,10 +4,11 @@
 # run.sh [--kernels "6.1 6.12"] [--tests "a b"] [--demo | --bench]
 #
 # Boots each Debian kernel in QEMU with the host's root file system shared
-# read-only (see initramfs-init) and runs the selftests in the guest, or, with
-# --demo, selftests/demo.sh on the console, or, with --bench, the benchmarks
-# (selftests/bench/bench.py) and then their report (docs/bench.md). Per kernel it leaves the TAP
-# output, the kernel log of each test, the console and the exit status in
+# read-only (see initramfs-init) and runs the selftests in the guest, or,
+# with --demo, selftests/demo.sh on the console, or, with --bench, the
+# benchmarks (selftests/bench/bench.py, results in build/vm-bench/) and then
+# their report (docs/bench.md). Per kernel it leaves the TAP output, the
+# kernel log of each test, the console and the exit status in
 # build/vm/<release>/, and it counts as failed every test whose kernel log
 # holds a WARNING, BUG, Oops, lockdep, KASAN or UBSAN report and every test
 # that was running when the guest hung.
