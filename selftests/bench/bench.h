@@ -79,7 +79,6 @@ static inline int bench_socket(const char *spec, int fd, int rx, int echo)
 	if (rx) {
 		setsockopt(s, SOL_SOCKET, SO_RCVBUFFORCE, &buf, sizeof(buf));
 		setsockopt(s, SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof(one));
-		setsockopt(s, SOL_SOCKET, SO_RXQ_OVFL, &one, sizeof(one));
 	} else {
 		/* Frames of other senders on its interface are none of its business. */
 		setsockopt(s, SOL_CAN_RAW, CAN_RAW_FILTER, NULL, 0);

@@ -52,8 +52,9 @@ SIZES = [1, 2, 4, 8, 16, 32]
 tap = Tap()
 
 
-def tool(argv, what, **meta):
-    """Runs a measurement; its JSON with @meta goes to RESULTS."""
+def tool(argv, what, after=None, **meta):
+    """Runs a measurement; its JSON with @meta, and what @after(result)
+    adds to it, goes to RESULTS."""
     p = subprocess.run([os.path.join(TOOLS, argv[0])] + argv[1:],
                        capture_output=True, text=True, timeout=1200)
     ok = p.returncode == 0
@@ -62,6 +63,8 @@ def tool(argv, what, **meta):
         return None
     res = json.loads(p.stdout)
     res.update(meta)
+    if after:
+        after(res)
     with open(RESULTS, 'a') as f:
         f.write(json.dumps(res) + '\n')
     return res
@@ -305,17 +308,16 @@ def bridge():
                      f'bridge {name}: warm-up, run {rep + 1}',
                      bench='warmup', transport=name, rep=rep)
                 cpu = [cpu_seconds(x.proc.pid) for x in (a, b)]
-                res = tool(flood + ['--frames', str(BRIDGE_FRAMES), '--window',
-                                    '64', '--label', f'{name} throughput'],
-                           f'bridge {name}: throughput, run {rep + 1}',
-                           bench='bridge', transport=name, rep=rep)
-                if res:
-                    used = [cpu_seconds(x.proc.pid) - c
-                            for x, c in zip((a, b), cpu)]
-                    res['cpu_us_per_frame'] = [u * 1e6 / BRIDGE_FRAMES
-                                               for u in used]
-                    with open(RESULTS, 'a') as f:
-                        f.write(json.dumps(dict(res, bench='bridge-cpu')) + '\n')
+
+                def cpu_per_frame(res):
+                    res['cpu_us_per_frame'] = [
+                        (cpu_seconds(x.proc.pid) - c) * 1e6 / BRIDGE_FRAMES
+                        for x, c in zip((a, b), cpu)]
+                tool(flood + ['--frames', str(BRIDGE_FRAMES), '--window', '64',
+                              '--label', f'{name} throughput'],
+                     f'bridge {name}: throughput, run {rep + 1}',
+                     after=cpu_per_frame, bench='bridge', transport=name,
+                     rep=rep)
                 tool(flood + ['--frames', str(BRIDGE_RATE * 10), '--rate',
                               str(BRIDGE_RATE), '--label', f'{name} latency'],
                      f'bridge {name}: latency at {BRIDGE_RATE} frames/s, '

@@ -5,8 +5,8 @@ bench.py in the guest) into DOCS/bench.md and its plots (gnuplot, PNG).
 
 Every figure is the median of its runs with the spread (lowest - highest)
 beside it; every comparison is a ratio of figures measured in the same
-boot. Exits 1 when a part has no valid run: a broken feature must not
-leave an old report standing.
+boot. Exits 1, and writes nothing, when a part has no valid run: a
+broken feature never reports a number, and make bench fails.
 """
 
 import json
@@ -80,7 +80,7 @@ def instant_section(runs, md):
     base = {k: med([r['fps'] for r in pick(runs, bench='instant',
                                            iface='vxcan', kind=k)])
             for k in ('cc', 'fd')}
-    ratios = {}
+    ratios = {}  # (interface, kind): median of the per-run ratios
     for iface in ('vcanbus', 'vxcan', 'vcan', 'vcanbus threaded'):
         row = [iface]
         for k in ('cc', 'fd'):
@@ -105,7 +105,6 @@ def instant_section(runs, md):
                   'difference goes, from a profile in the guest: '
                   '[design.md](design.md#what-instant-timing-costs-against-'
                   'vxcan-make-bench-2026-11-27).\n')
-    return ratios
 
 
 def scale_section(runs, md):
@@ -171,7 +170,7 @@ def wire_section(runs, md):
     md.append('| bus | mailboxes | frame bits | theory frames/s | achieved '
               '÷ theory | bus clock ÷ theory | lateness p50 / p99 / max (µs) |')
     md.append('|---|---|---|---|---|---|---|')
-    out = {}
+    out = {}  # (config, mailboxes): median achieved / theory
     configs = []
     for r in pick(runs, bench='wire'):
         if (r['config'], r['mailboxes']) not in configs:
@@ -193,7 +192,6 @@ def wire_section(runs, md):
         md.append(f'\n**500 kbit/s: {best:.4f} of the theoretical frame rate** '
                   f'(the goal is within 1 %: '
                   f'{"met" if abs(1 - best) <= 0.01 else "not met"}).\n')
-    return out
 
 
 def queueing_section(runs, md):
@@ -260,7 +258,7 @@ def bridge_section(runs, md):
     for t in TRANSPORTS:
         fps = [r['fps'] for r in pick(runs, bench='bridge', transport=t)]
         ls = pick(runs, bench='bridge-latency', transport=t)
-        cpu = pick(runs, bench='bridge-cpu', transport=t)
+        cpu = pick(runs, bench='bridge', transport=t)
         cpu_a = med([r['cpu_us_per_frame'][0] for r in cpu])
         cpu_b = med([r['cpu_us_per_frame'][1] for r in cpu])
         md.append(f'| {t} | {spread(fps)} | ' +
@@ -306,18 +304,18 @@ def main():
           f'* {time.strftime("%Y-%m-%d", time.gmtime())}; {INFO["repeat"]} '
           'runs of each 1 → 1 instant-timing figure, 3 of the others '
           '(queueing: one run of 20 s)\n']
-    os.makedirs(DOCS, exist_ok=True)
-    for section in (instant_section, scale_section, wire_section,
-                    queueing_section, bridge_section):
-        section(runs, md)
-    with open(os.path.join(DOCS, 'bench.md'), 'w') as f:
-        f.write('\n'.join(md) + '\n')
     missing = [b for b in ('instant', 'scale', 'wire', 'queueing', 'bridge')
                if not pick(runs, bench=b)]
     if missing:
         print(f'report.py: no valid run of: {", ".join(missing)}',
               file=sys.stderr)
         sys.exit(1)
+    os.makedirs(DOCS, exist_ok=True)
+    for section in (instant_section, scale_section, wire_section,
+                    queueing_section, bridge_section):
+        section(runs, md)
+    with open(os.path.join(DOCS, 'bench.md'), 'w') as f:
+        f.write('\n'.join(md) + '\n')
     print(f'report: {os.path.join(DOCS, "bench.md")}')
 
 
