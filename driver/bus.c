@@ -150,40 +150,92 @@ bool vcanbus_bus_room(struct vcanbus_bus *bus, struct vcanbus_node *tx,
 	return true;
 }
 
-/* A copy of the frame as @rx's controller receives it. */
+/* A frame as a receiving controller gives it to its driver. */
+union vcanbus_rx_frame {
+	struct can_frame cc;
+	struct canfd_frame fd;
+};
+
+/*
+ * What @rx's controller receives of @tx_skb: the fields that go on the
+ * wire and nothing else (zeros past the length, in padding and reserved
+ * bytes), the DLC in @rx's cc-len8-dlc view and ESI from @tx's error state.
+ */
+static void vcanbus_rx_frame(const struct vcanbus_node *rx,
+			     const struct vcanbus_node *tx,
+			     const struct sk_buff *tx_skb,
+			     union vcanbus_rx_frame *f)
+{
+	memset(f, 0, sizeof(*f));
+	if (can_is_canfd_skb(tx_skb)) {
+		const struct canfd_frame *tcfd = (struct canfd_frame *)tx_skb->data;
+
+		f->fd.can_id = tcfd->can_id;
+		f->fd.len = tcfd->len;
+		f->fd.flags = CANFD_FDF | (tcfd->flags & CANFD_BRS);
+		if (tx->can.state >= CAN_STATE_ERROR_PASSIVE)
+			f->fd.flags |= CANFD_ESI;
+		memcpy(f->fd.data, tcfd->data, tcfd->len);
+	} else {
+		const struct can_frame *tcf = (struct can_frame *)tx_skb->data;
+
+		f->cc.can_id = tcf->can_id;
+		/* The wire carries a DLC: 9..15 only from cc-len8-dlc mode. */
+		can_frame_set_cc_len(&f->cc, can_get_cc_dlc(tcf, tx->can.ctrlmode),
+				     rx->can.ctrlmode);
+		memcpy(f->cc.data, tcf->data, f->cc.len);
+	}
+}
+
+/*
+ * The frame for @rx: a clone of the sender's skb when its bytes are what
+ * @rx's controller receives (the common case; a clone is much cheaper than
+ * a new skb), else a new skb with those bytes.
+ *
+ * A clone shares the sender's headroom, so can_skb_prv()->ifindex is the
+ * sender's: the first interface the frame appeared on, as vxcan delivers
+ * it. A copy says the same, so that can-gw's "not back to where it came
+ * from" rule does not depend on a frame's content. The clone's other
+ * fields are made those of a received frame.
+ */
 static struct sk_buff *vcanbus_rx_skb(struct vcanbus_node *rx,
 				      const struct vcanbus_node *tx,
-				      const struct sk_buff *tx_skb)
+				      struct sk_buff *tx_skb)
 {
+	bool fd = can_is_canfd_skb(tx_skb);
+	unsigned int mtu = fd ? CANFD_MTU : CAN_MTU;
+	union vcanbus_rx_frame f;
 	struct sk_buff *skb;
 
-	if (can_is_canfd_skb(tx_skb)) {
+	vcanbus_rx_frame(rx, tx, tx_skb, &f);
+	if (!memcmp(&f, tx_skb->data, mtu)) {
+		skb = skb_clone(tx_skb, GFP_ATOMIC);
+		if (!skb)
+			return NULL;
+		skb->dev = rx->ndev;
+		skb->pkt_type = PACKET_BROADCAST;
+		skb->ip_summed = CHECKSUM_UNNECESSARY;
+		skb->csum_start = 0;	/* can-gw's hop count: a new hop */
+		skb->priority = 0;	/* the sender's socket's, not the bus's */
+		skb->mark = 0;
+		return skb;
+	}
+
+	if (fd) {
 		struct canfd_frame *cfd;
 
 		skb = alloc_canfd_skb(rx->ndev, &cfd);
-		if (skb) {
-			memcpy(cfd, tx_skb->data, CANFD_MTU);
-			/* ESI is the sender's error state, not the frame's. */
-			cfd->flags &= ~CANFD_ESI;
-			if (tx->can.state >= CAN_STATE_ERROR_PASSIVE)
-				cfd->flags |= CANFD_ESI;
-		}
+		if (skb)
+			memcpy(cfd, &f.fd, CANFD_MTU);
 	} else {
-		const struct can_frame *tcf = (struct can_frame *)tx_skb->data;
 		struct can_frame *cf;
 
 		skb = alloc_can_skb(rx->ndev, &cf);
-		if (skb) {
-			cf->can_id = tcf->can_id;
-			/*
-			 * The wire carries a DLC, 9..15 only from a sender in
-			 * cc-len8-dlc mode, shown only by such a receiver.
-			 */
-			can_frame_set_cc_len(cf, can_get_cc_dlc(tcf, tx->can.ctrlmode),
-					     rx->can.ctrlmode);
-			memcpy(cf->data, tcf->data, cf->len);
-		}
+		if (skb)
+			memcpy(cf, &f.cc, CAN_MTU);
 	}
+	if (skb)
+		can_skb_prv(skb)->ifindex = tx->ndev->ifindex;
 	return skb;
 }
 

@@ -2,7 +2,8 @@
 /*
  * Bus semantics in instant timing: broadcast, hardware-like echo, one total
  * order with concurrent senders, statistics, FD, listen-only, loopback, RTR,
- * error-flag frames, cc-len8-dlc, one timestamp for every receiver.
+ * error-flag frames, cc-len8-dlc, one timestamp for every receiver, what a
+ * receiver gets of the sender's bytes, can-gw and the frame's origin.
  *
  * Three nodes fa, fb, fc on bus "frames". VCB_ORDER_FRAMES sets the frames
  * per sender of the total-order test (default 100000).
@@ -352,6 +353,89 @@ TEST_F(bus, cc_len8_dlc)
 	ASSERT_EQ(CAN_MTU, vcb_recv(self->c, (struct canfd_frame *)&r, NULL, RX_TIMEOUT_MS));
 	EXPECT_EQ(8, r.len);
 	EXPECT_EQ(0, r.len8_dlc);
+}
+
+/*
+ * A receiver gets what went on the wire and nothing else of the sender's
+ * bytes: zeros past the length and in padding and reserved fields, only the
+ * flags a controller sends. The echo is the frame as written, as
+ * can_put_echo_skb() gives it back.
+ */
+TEST_F(bus, rx_frame_is_what_the_wire_carried)
+{
+	struct can_frame f = cc(0x123, "abc"), want = f;
+	struct canfd_frame r;
+
+	memcpy(f.data, "abcdefgh", 8);
+	f.__pad = 0xaa;
+	f.__res0 = 0xbb;
+	f.len8_dlc = 0x0c;	/* no DLC of its own: the length is not 8 */
+	ASSERT_EQ(0, vcb_send(self->a, &f, sizeof(f)));
+	ASSERT_EQ(CAN_MTU, vcb_recv(self->b, &r, NULL, RX_TIMEOUT_MS));
+	EXPECT_EQ(0, memcmp(&r, &want, CAN_MTU));
+	ASSERT_EQ(CAN_MTU, vcb_recv(self->c, &r, NULL, RX_TIMEOUT_MS));
+	EXPECT_EQ(0, memcmp(&r, &want, CAN_MTU));
+	ASSERT_EQ(CAN_MTU, vcb_recv(self->a, &r, NULL, RX_TIMEOUT_MS));
+	EXPECT_EQ(0, memcmp(&r, &f, CAN_MTU));
+}
+
+TEST_F(bus, rx_fd_frame_is_what_the_wire_carried)
+{
+	struct canfd_frame f = { .can_id = 0x456, .len = 12, .flags = CANFD_BRS | 0x80 };
+	struct canfd_frame want = { .can_id = 0x456, .len = 12, .flags = CANFD_BRS | CANFD_FDF };
+	struct canfd_frame r;
+
+	reconfigure(self, "bitrate 500000 dbitrate 2000000 fd on",
+		    "bitrate 500000 dbitrate 2000000 fd on", NULL);
+	for (int i = 0; i < CANFD_MAX_DLEN; i++)
+		f.data[i] = 0xa0 + i;
+	memcpy(want.data, f.data, 12);
+	f.__res0 = 0x11;
+	f.__res1 = 0x22;
+	ASSERT_EQ(0, vcb_send(self->a, &f, sizeof(f)));
+	ASSERT_EQ(CANFD_MTU, vcb_recv(self->b, &r, NULL, RX_TIMEOUT_MS));
+	EXPECT_EQ(0, memcmp(&r, &want, CANFD_MTU));
+}
+
+/*
+ * A received frame says, in the CAN skb's private area, that it first
+ * appeared on the sending node (as from vxcan), whether the receiver got
+ * the sender's skb or a copy (bytes past the length: frame g). So can-gw
+ * does not route it back to the sender unless the job allows that (-i).
+ *
+ * The job is made after fb's socket: can_rx_register() puts the newest
+ * receiver first, so the gateway has sent its frame to fa before fb's socket
+ * has the original, and that frame is on the bus before the next one sent.
+ */
+TEST_F(bus, can_gw_not_back_to_the_sender)
+{
+	const char *job = "cangw -A -s fb -d fa -f 123:7ff -m SET:I:124.0.0000000000000000";
+	struct can_frame f = cc(0x123, "gw"), g = f, end = cc(0x7ff, "end");
+	canid_t want[2][3] = { { 0x123, 0x123, 0x7ff }, { 0x123, 0x124, 0x7ff } };
+	struct canfd_frame r;
+
+	g.data[5] = 0x5a;
+	ASSERT_EQ(0, vcb_sh("modprobe can-gw && cangw -F"));
+	for (int allow = 0; allow < 2; allow++) {
+		ASSERT_EQ(0, vcb_sh("%s%s", job, allow ? " -i" : ""));
+		ASSERT_EQ(0, vcb_send(self->a, &f, sizeof(f)));
+		ASSERT_EQ(CAN_MTU, vcb_recv(self->b, &r, NULL, RX_TIMEOUT_MS));
+		if (!allow) {
+			ASSERT_EQ(0, vcb_send(self->a, &g, sizeof(g)));
+			ASSERT_EQ(CAN_MTU, vcb_recv(self->b, &r, NULL, RX_TIMEOUT_MS));
+		}
+		ASSERT_EQ(0, vcb_send(self->a, &end, sizeof(end)));
+		for (int i = 0; i < 3; i++) {
+			ASSERT_EQ(CAN_MTU, vcb_recv(self->c, &r, NULL, RX_TIMEOUT_MS));
+			EXPECT_EQ(want[allow][i], r.can_id);
+		}
+		/* fb too, so that the next round starts with nothing queued. */
+		for (int i = 2 - allow; i < 3; i++) {
+			ASSERT_EQ(CAN_MTU, vcb_recv(self->b, &r, NULL, RX_TIMEOUT_MS));
+			EXPECT_EQ(want[allow][i], r.can_id);
+		}
+		ASSERT_EQ(0, vcb_sh("cangw -F"));
+	}
 }
 
 /* A packet socket skips the raw socket's checks: the driver must not. */
