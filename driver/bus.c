@@ -150,47 +150,46 @@ bool vcanbus_bus_room(struct vcanbus_bus *bus, struct vcanbus_node *tx,
 	return true;
 }
 
-/* A frame as a receiving controller gives it to its driver. */
-union vcanbus_rx_frame {
-	struct can_frame cc;
-	struct canfd_frame fd;
-};
-
-/*
- * What @rx's controller receives of @tx_skb: the fields that go on the
- * wire and nothing else (zeros past the length, in padding and reserved
- * bytes), the DLC in @rx's cc-len8-dlc view and ESI from @tx's error state.
+/**
+ * vcanbus_wire_frame() - the frame as @tx's controller puts it on the wire
+ * @tx: the sender
+ * @skb: its frame as the stack gave it
+ * @f: what the wire carries of it, zeros elsewhere (past the length, in
+ *     padding and reserved bytes): a Classical frame's DLC 9..15 (len8_dlc)
+ *     only from a node in cc-len8-dlc mode and a remote frame's no data; a
+ *     CAN FD frame's length rounded up to a DLC's (zero padding, as
+ *     controllers send it), FDF, the requested BRS and ESI from @tx's error
+ *     state.
  */
-static void vcanbus_rx_frame(const struct vcanbus_node *rx,
-			     const struct vcanbus_node *tx,
-			     const struct sk_buff *tx_skb,
-			     union vcanbus_rx_frame *f)
+void vcanbus_wire_frame(const struct vcanbus_node *tx,
+			const struct sk_buff *skb, union vcanbus_frame *f)
 {
 	memset(f, 0, sizeof(*f));
-	if (can_is_canfd_skb(tx_skb)) {
-		const struct canfd_frame *tcfd = (struct canfd_frame *)tx_skb->data;
+	if (can_is_canfd_skb(skb)) {
+		const struct canfd_frame *cfd = (struct canfd_frame *)skb->data;
 
-		f->fd.can_id = tcfd->can_id;
-		f->fd.len = tcfd->len;
-		f->fd.flags = CANFD_FDF | (tcfd->flags & CANFD_BRS);
+		f->fd.can_id = cfd->can_id;
+		f->fd.len = can_fd_dlc2len(can_fd_len2dlc(cfd->len));
+		f->fd.flags = CANFD_FDF | (cfd->flags & CANFD_BRS);
 		if (tx->can.state >= CAN_STATE_ERROR_PASSIVE)
 			f->fd.flags |= CANFD_ESI;
-		memcpy(f->fd.data, tcfd->data, tcfd->len);
+		memcpy(f->fd.data, cfd->data, cfd->len);
 	} else {
-		const struct can_frame *tcf = (struct can_frame *)tx_skb->data;
+		const struct can_frame *cf = (struct can_frame *)skb->data;
 
-		f->cc.can_id = tcf->can_id;
-		/* The wire carries a DLC: 9..15 only from cc-len8-dlc mode. */
-		can_frame_set_cc_len(&f->cc, can_get_cc_dlc(tcf, tx->can.ctrlmode),
-				     rx->can.ctrlmode);
-		memcpy(f->cc.data, tcf->data, f->cc.len);
+		f->cc.can_id = cf->can_id;
+		can_frame_set_cc_len(&f->cc, can_get_cc_dlc(cf, tx->can.ctrlmode),
+				     tx->can.ctrlmode);
+		if (!(cf->can_id & CAN_RTR_FLAG))
+			memcpy(f->cc.data, cf->data, cf->len);
 	}
 }
 
 /*
- * The frame for @rx: a clone of the sender's skb when its bytes are what
- * @rx's controller receives (the common case; a clone is much cheaper than
- * a new skb), else a new skb with those bytes.
+ * The frame for @rx: @wire as @rx's controller gives it to its driver (a
+ * DLC 9..15 only in cc-len8-dlc mode). When those are the bytes of the
+ * sender's skb, as they nearly always are, @rx gets a clone of it (much
+ * cheaper than a new skb), else a new skb with them.
  *
  * A clone shares the sender's headroom, so can_skb_prv()->ifindex is the
  * sender's: the first interface the frame appeared on, as vxcan delivers
@@ -200,15 +199,16 @@ static void vcanbus_rx_frame(const struct vcanbus_node *rx,
  */
 static struct sk_buff *vcanbus_rx_skb(struct vcanbus_node *rx,
 				      const struct vcanbus_node *tx,
-				      struct sk_buff *tx_skb)
+				      struct sk_buff *tx_skb,
+				      const union vcanbus_frame *wire,
+				      bool wire_is_skb)
 {
 	bool fd = can_is_canfd_skb(tx_skb);
-	unsigned int mtu = fd ? CANFD_MTU : CAN_MTU;
-	union vcanbus_rx_frame f;
+	bool drop_dlc = !fd && wire->cc.len8_dlc &&
+			!(rx->can.ctrlmode & CAN_CTRLMODE_CC_LEN8_DLC);
 	struct sk_buff *skb;
 
-	vcanbus_rx_frame(rx, tx, tx_skb, &f);
-	if (!memcmp(&f, tx_skb->data, mtu)) {
+	if (wire_is_skb && !drop_dlc) {
 		skb = skb_clone(tx_skb, GFP_ATOMIC);
 		if (!skb)
 			return NULL;
@@ -226,13 +226,16 @@ static struct sk_buff *vcanbus_rx_skb(struct vcanbus_node *rx,
 
 		skb = alloc_canfd_skb(rx->ndev, &cfd);
 		if (skb)
-			memcpy(cfd, &f.fd, CANFD_MTU);
+			memcpy(cfd, &wire->fd, CANFD_MTU);
 	} else {
 		struct can_frame *cf;
 
 		skb = alloc_can_skb(rx->ndev, &cf);
-		if (skb)
-			memcpy(cf, &f.cc, CAN_MTU);
+		if (skb) {
+			memcpy(cf, &wire->cc, CAN_MTU);
+			if (drop_dlc)
+				cf->len8_dlc = 0;
+		}
 	}
 	if (skb)
 		can_skb_prv(skb)->ifindex = tx->ndev->ifindex;
@@ -244,15 +247,19 @@ void vcanbus_complete(struct vcanbus_bus *bus, struct vcanbus_node *tx,
 {
 	struct net_device_stats *stats = &tx->ndev->stats;
 	bool fd = can_is_canfd_skb(skb);
+	union vcanbus_frame wire;
 	struct vcanbus_node *rx;
+	bool wire_is_skb;
 
+	vcanbus_wire_frame(tx, skb, &wire);
+	wire_is_skb = !memcmp(&wire, skb->data, fd ? CANFD_MTU : CAN_MTU);
 	list_for_each_entry(rx, &bus->nodes, bus_list) {
 		struct sk_buff *rx_skb;
 
 		if (!vcanbus_receives(rx, tx, fd) ||
 		    !vcanbus_wire_in_sync(bus, rx, tx, skb))
 			continue;
-		rx_skb = vcanbus_rx_skb(rx, tx, skb);
+		rx_skb = vcanbus_rx_skb(rx, tx, skb, &wire, wire_is_skb);
 		if (!rx_skb) {
 			rx->ndev->stats.rx_dropped++;
 			continue;

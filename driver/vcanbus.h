@@ -144,6 +144,12 @@ static inline struct vcanbus_skb_cb *vcanbus_skb_cb(struct sk_buff *skb)
 	return (struct vcanbus_skb_cb *)skb->cb;
 }
 
+/* A frame's bytes, Classical or CAN FD. */
+union vcanbus_frame {
+	struct can_frame cc;
+	struct canfd_frame fd;
+};
+
 /* bus.c APIs: */
 void vcanbus_bus_init(struct vcanbus_bus *bus);
 void vcanbus_bus_run(struct vcanbus_bus *bus);
@@ -154,6 +160,8 @@ bool vcanbus_bus_room(struct vcanbus_bus *bus, struct vcanbus_node *tx,
 		      const struct sk_buff *skb);
 void vcanbus_complete(struct vcanbus_bus *bus, struct vcanbus_node *tx,
 		      struct sk_buff *skb, ktime_t end);
+void vcanbus_wire_frame(const struct vcanbus_node *tx,
+			const struct sk_buff *skb, union vcanbus_frame *f);
 
 /* wire.c APIs: */
 void vcanbus_wire_init(struct vcanbus_bus *bus);

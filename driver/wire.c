@@ -46,17 +46,10 @@ static void vcanbus_wire_bits(const struct vcanbus_node *tx,
 			      const struct sk_buff *skb,
 			      struct vcanbus_frame_bits *bits)
 {
-	bool fd = can_is_canfd_skb(skb);
-	struct canfd_frame cf;
+	union vcanbus_frame f;
 
-	/* The ESI bit on the wire is the sender's state, as in rx_skb. */
-	memcpy(&cf, skb->data, fd ? CANFD_MTU : CAN_MTU);
-	if (fd) {
-		cf.flags &= ~CANFD_ESI;
-		if (tx->can.state >= CAN_STATE_ERROR_PASSIVE)
-			cf.flags |= CANFD_ESI;
-	}
-	vcanbus_frame_bits(&cf, fd,
+	vcanbus_wire_frame(tx, skb, &f);
+	vcanbus_frame_bits(&f.fd, can_is_canfd_skb(skb),
 			   !(tx->can.ctrlmode & CAN_CTRLMODE_FD_NON_ISO), bits);
 }
 

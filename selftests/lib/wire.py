@@ -89,7 +89,9 @@ def random_frame(rng, fd):
     can_id = rng.randrange(1 << 29) if eff else rng.randrange(1 << 11)
     can_id |= EFF if eff else 0
     if fd:
-        n = rng.choice(canbits.FD_DLC_TO_LEN)
+        # Half of them with a length no DLC has: the bus pads them.
+        n = rng.choice(canbits.FD_DLC_TO_LEN if rng.random() < 0.5 else
+                       range(65))
         return (can_id, True, BRS if rng.random() < 0.7 else 0,
                 bytes(rng.randrange(256) for _ in range(n)))
     if rng.random() < 0.2:
@@ -98,9 +100,19 @@ def random_frame(rng, fd):
     return (can_id, False, 0, bytes(rng.randrange(256) for _ in range(n)))
 
 
+def on_wire(frame):
+    """The frame as the bus carries and delivers it: a CAN FD payload
+    padded with zeros to the length of the smallest DLC that holds it."""
+    can_id, fd, flags, data = frame
+    if fd:
+        n = canbits.FD_DLC_TO_LEN[canbits.fd_len_to_dlc(len(data))]
+        data = data.ljust(n, b'\0')
+    return can_id, fd, flags, data
+
+
 def reference(frame):
     """canbits' frame_bits() result for one of our frames."""
-    can_id, fd, flags, data = frame
+    can_id, fd, flags, data = on_wire(frame)
     eff = bool(can_id & EFF)
     rtr = bool(can_id & RTR)
     bare = can_id & (0x1fffffff if eff else 0x7ff)
@@ -202,7 +214,7 @@ def spacing(tap, rng, bitrate, dbitrate):
     send_all(tx, frames)
     release(tap, rx, count, what)
     got = recv_all(rx, len(frames))
-    want = [pack(f) for f in frames]
+    want = [pack(on_wire(f)) for f in frames]
     have = [unfdf(b[:len(w)]) for (b, _), w in zip(got, want)]
     bad = [(i, h.hex(), w.hex()) for i, (h, w) in enumerate(zip(have, want))
            if h != w]

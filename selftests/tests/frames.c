@@ -357,13 +357,15 @@ TEST_F(bus, cc_len8_dlc)
 
 /*
  * A receiver gets what went on the wire and nothing else of the sender's
- * bytes: zeros past the length and in padding and reserved fields, only the
- * flags a controller sends. The echo is the frame as written, as
- * can_put_echo_skb() gives it back.
+ * bytes: zeros past the length and in padding and reserved fields, no data
+ * in a remote frame, only the flags a controller sends. The echo is the
+ * frame as written, as can_put_echo_skb() gives it back.
  */
 TEST_F(bus, rx_frame_is_what_the_wire_carried)
 {
 	struct can_frame f = cc(0x123, "abc"), want = f;
+	struct can_frame rtr = cc(0x124 | CAN_RTR_FLAG, "xy");
+	struct can_frame want_rtr = { .can_id = 0x124 | CAN_RTR_FLAG, .len = 2 };
 	struct canfd_frame r;
 
 	memcpy(f.data, "abcdefgh", 8);
@@ -371,25 +373,29 @@ TEST_F(bus, rx_frame_is_what_the_wire_carried)
 	f.__res0 = 0xbb;
 	f.len8_dlc = 0x0c;	/* no DLC of its own: the length is not 8 */
 	ASSERT_EQ(0, vcb_send(self->a, &f, sizeof(f)));
+	ASSERT_EQ(0, vcb_send(self->a, &rtr, sizeof(rtr)));
 	ASSERT_EQ(CAN_MTU, vcb_recv(self->b, &r, NULL, RX_TIMEOUT_MS));
 	EXPECT_EQ(0, memcmp(&r, &want, CAN_MTU));
 	ASSERT_EQ(CAN_MTU, vcb_recv(self->c, &r, NULL, RX_TIMEOUT_MS));
 	EXPECT_EQ(0, memcmp(&r, &want, CAN_MTU));
 	ASSERT_EQ(CAN_MTU, vcb_recv(self->a, &r, NULL, RX_TIMEOUT_MS));
 	EXPECT_EQ(0, memcmp(&r, &f, CAN_MTU));
+	ASSERT_EQ(CAN_MTU, vcb_recv(self->b, &r, NULL, RX_TIMEOUT_MS));
+	EXPECT_EQ(0, memcmp(&r, &want_rtr, CAN_MTU));
 }
 
+/* The same for CAN FD, and a length no DLC has arrives padded with zeros. */
 TEST_F(bus, rx_fd_frame_is_what_the_wire_carried)
 {
-	struct canfd_frame f = { .can_id = 0x456, .len = 12, .flags = CANFD_BRS | 0x80 };
-	struct canfd_frame want = { .can_id = 0x456, .len = 12, .flags = CANFD_BRS | CANFD_FDF };
+	struct canfd_frame f = { .can_id = 0x456, .len = 13, .flags = CANFD_BRS | 0x80 };
+	struct canfd_frame want = { .can_id = 0x456, .len = 16, .flags = CANFD_BRS | CANFD_FDF };
 	struct canfd_frame r;
 
 	reconfigure(self, "bitrate 500000 dbitrate 2000000 fd on",
 		    "bitrate 500000 dbitrate 2000000 fd on", NULL);
 	for (int i = 0; i < CANFD_MAX_DLEN; i++)
 		f.data[i] = 0xa0 + i;
-	memcpy(want.data, f.data, 12);
+	memcpy(want.data, f.data, 13);
 	f.__res0 = 0x11;
 	f.__res1 = 0x22;
 	ASSERT_EQ(0, vcb_send(self->a, &f, sizeof(f)));
