@@ -48,6 +48,8 @@ REPEAT = int(os.environ.get('VCB_BENCH_REPEAT', '5'))
 FRAMES = int(os.environ.get('VCB_BENCH_FRAMES', '200000'))
 WINDOW = 256
 SIZES = [1, 2, 4, 8, 16, 32]
+# 1 -> 1 on the bus of the 1 -> k part (report.py shows this label).
+IDLE_NODES = f'vcanbus + {max(SIZES) - 1} nodes down'
 
 tap = Tap()
 
@@ -101,10 +103,16 @@ def threaded(on):
 
 def instant():
     """vcanbus against vxcan and vcan, then the bus's size."""
+    can_args = ('bitrate', '500000', 'dbitrate', '2000000', 'fd', 'on')
     bus_make('ib', 'instant')
-    nodes = [f'ib{i}' for i in range(max(SIZES) + 1)]
+    for n in ('ib0', 'ib1'):
+        node_up('ib', n, *can_args)
+    # The 1 -> k part's bus, all but two nodes down for now: 1 -> 1 on it
+    # shows what idle nodes cost (the scheduler walks every node).
+    bus_make('ik', 'instant')
+    nodes = [f'ik{i}' for i in range(max(SIZES) + 1)]
     for n in nodes:
-        node_up('ib', n, 'bitrate', '500000', 'dbitrate', '2000000', 'fd', 'on')
+        node_up('ik', n, *can_args)
     set_up(nodes[2:], False)
     run('ip', 'link', 'add', 'vxa', 'type', 'vxcan', 'peer', 'name', 'vxb')
     run('ip', 'link', 'add', 'vc0', 'type', 'vcan')
@@ -112,7 +120,8 @@ def instant():
     # "vcanbus threaded": the receiving node's NAPI poll in a kernel
     # thread of its own (/sys/class/net/ib1/threaded), as any admin can set.
     pairs = [('vcanbus', 'ib0', ['ib1']), ('vxcan', 'vxa', ['vxb']),
-             ('vcan', 'vc0', ['vc0']), ('vcanbus threaded', 'ib0', ['ib1'])]
+             ('vcan', 'vc0', ['vc0']), ('vcanbus threaded', 'ib0', ['ib1']),
+             (IDLE_NODES, 'ik0', ['ik1'])]
     for rep in range(REPEAT):
         for fd in (False, True):
             for iface, tx, rx in pairs:
@@ -132,7 +141,7 @@ def instant():
         set_up(nodes[2:k + 1], True)
         n = max(FRAMES // k, 20000)
         for rep in range(min(REPEAT, 3)):
-            for iface, tx, rx in (('vcanbus', 'ib0', nodes[1:k + 1]),
+            for iface, tx, rx in (('vcanbus', 'ik0', nodes[1:k + 1]),
                                   ('vcan', 'vc0', ['vc0'] * k)):
                 argv = ['flood', '--tx', tx, '--frames', str(n), '--window',
                         str(WINDOW), '--label', f'{iface} 1->{k}']
@@ -143,6 +152,7 @@ def instant():
     run('ip', 'link', 'del', 'vxa')
     run('ip', 'link', 'del', 'vc0')
     bus_remove('ib')
+    bus_remove('ik')
 
 
 # The frames saturate.c and queueing.c send, for the theory.
