@@ -48,7 +48,7 @@ REPEAT = int(os.environ.get('VCB_BENCH_REPEAT', '5'))
 FRAMES = int(os.environ.get('VCB_BENCH_FRAMES', '200000'))
 WINDOW = 256
 SIZES = [1, 2, 4, 8, 16, 32]
-# 1 -> 1 on the bus of the 1 -> k part (report.py shows this label).
+# 1 -> 1 on the bus of the 1 -> k part (a label; bench-info.json has it).
 IDLE_NODES = f'vcanbus + {max(SIZES) - 1} nodes down'
 
 tap = Tap()
@@ -357,7 +357,7 @@ def main():
                    'cpu_model': cpu_model(),
                    'repeat': REPEAT, 'frames': FRAMES, 'window': WINDOW,
                    'bridge_frames': BRIDGE_FRAMES,
-                   'bridge_rate': BRIDGE_RATE}, f)
+                   'bridge_rate': BRIDGE_RATE, 'idle_nodes': IDLE_NODES}, f)
     print('TAP version 13', flush=True)
     # Receive timestamps on from start to end: every tool's sockets would
     # otherwise turn the kernel's netstamp static key on and off, and each

@@ -16,9 +16,6 @@ import subprocess
 import sys
 import time
 
-# bench.py's label for 1 -> 1 on the bus of the 1 -> k part.
-IDLE_NODES = 'vcanbus + 31 nodes down'
-
 OUT, DOCS = sys.argv[1], sys.argv[2]
 
 
@@ -77,7 +74,7 @@ def instant_section(runs, md):
               'and in order. *vcanbus threaded*: the same bus with the '
               'receiving node\'s NAPI poll in a kernel thread '
               '(`echo 1 > /sys/class/net/NODE/threaded`). '
-              f'*{IDLE_NODES}*: the same two nodes\' traffic on the bus of '
+              f'*{INFO["idle_nodes"]}*: the same two nodes\' traffic on the bus of '
               'the next section, its other nodes down: the scheduler walks '
               'every node of a bus for every frame.\n')
     md.append('| interface | CC frames/s | × vxcan | FD frames/s | × vxcan | '
@@ -87,7 +84,8 @@ def instant_section(runs, md):
                                            iface='vxcan', kind=k)])
             for k in ('cc', 'fd')}
     ratios = {}  # (interface, kind): median of the per-run ratios
-    for iface in ('vcanbus', 'vxcan', 'vcan', 'vcanbus threaded', IDLE_NODES):
+    for iface in ('vcanbus', 'vxcan', 'vcan', 'vcanbus threaded',
+                  INFO['idle_nodes']):
         row = [iface]
         for k in ('cc', 'fd'):
             rs = pick(runs, bench='instant', iface=iface, kind=k)
@@ -125,12 +123,12 @@ def scale_section(runs, md):
     md.append('|---|---|---|---|---|')
     one = {i: med([r['fps'] for r in pick(runs, bench='instant', iface=i,
                                           kind='cc')])
-           for i in (IDLE_NODES, 'vcan')}
+           for i in (INFO['idle_nodes'], 'vcan')}
     ks = sorted({r['receivers'] for r in pick(runs, bench='scale')} | {1})
     rows = []
     for k in ks:
         if k == 1:
-            v, c = one[IDLE_NODES], one['vcan']
+            v, c = one[INFO['idle_nodes']], one['vcan']
             vs, cs = [v] if v else [], [c] if c else []
         else:
             vs = [r['fps'] for r in pick(runs, bench='scale', iface='vcanbus',
