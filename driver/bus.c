@@ -283,7 +283,8 @@ void vcanbus_complete(struct vcanbus_bus *bus, struct vcanbus_node *tx,
 		consume_skb(skb);
 	}
 
-	if (skb_queue_len(&tx->txq) < tx->tx_mailboxes)
+	if (netif_queue_stopped(tx->ndev) &&
+	    skb_queue_len(&tx->txq) < tx->tx_mailboxes)
 		netif_wake_queue(tx->ndev);
 }
 

@@ -69,16 +69,40 @@ static const struct can_bittiming vcanbus_default_data_bittiming = {
 	.brp		= 1,
 };
 
+/*
+ * Every user of a node's rxq runs with bottom halves off (xmit, the NAPI
+ * poll, the soft hrtimer of wire timing) or, in ndo_stop, with interrupts
+ * off: a plain spin_lock is enough, and cheaper than skb_queue_tail()'s.
+ */
 void vcanbus_node_queue_rx(struct vcanbus_node *node, struct sk_buff *skb)
 {
-	skb_queue_tail(&node->rxq, skb);
+	spin_lock(&node->rxq.lock);
+	__skb_queue_tail(&node->rxq, skb);
+	spin_unlock(&node->rxq.lock);
 	napi_schedule(&node->napi);
+}
+
+/* Takes up to @budget frames off the rxq, in one locked step. */
+static unsigned int vcanbus_node_take_rx(struct vcanbus_node *node,
+					 struct sk_buff_head *batch, int budget)
+{
+	struct sk_buff *skb;
+	unsigned int n = 0;
+
+	spin_lock(&node->rxq.lock);
+	while (n < budget && (skb = __skb_dequeue(&node->rxq))) {
+		__skb_queue_tail(batch, skb);
+		n++;
+	}
+	spin_unlock(&node->rxq.lock);
+	return n;
 }
 
 static int vcanbus_node_poll(struct napi_struct *napi, int budget)
 {
 	struct vcanbus_node *node = container_of(napi, struct vcanbus_node, napi);
 	struct net_device_stats *stats = &node->ndev->stats;
+	struct sk_buff_head batch;
 	struct sk_buff *skb;
 	int done = 0;
 
@@ -87,23 +111,28 @@ static int vcanbus_node_poll(struct napi_struct *napi, int budget)
 		napi_complete_done(napi, 0);
 		return 0;
 	}
-	while (done < budget && (skb = skb_dequeue(&node->rxq))) {
-		const struct canfd_frame *cfd = (struct canfd_frame *)skb->data;
+	__skb_queue_head_init(&batch);
+	while (done < budget &&
+	       vcanbus_node_take_rx(node, &batch, budget - done)) {
+		while ((skb = __skb_dequeue(&batch))) {
+			const struct canfd_frame *cfd = (struct canfd_frame *)skb->data;
 
-		/* Echoes count as sent (on completion), not as received. */
-		if (!vcanbus_skb_cb(skb)->echo && !(cfd->can_id & CAN_ERR_FLAG)) {
-			stats->rx_packets++;
-			if (!(cfd->can_id & CAN_RTR_FLAG))
-				stats->rx_bytes += cfd->len;
+			/* Echoes count as sent (on completion), not as received. */
+			if (!vcanbus_skb_cb(skb)->echo &&
+			    !(cfd->can_id & CAN_ERR_FLAG)) {
+				stats->rx_packets++;
+				if (!(cfd->can_id & CAN_RTR_FLAG))
+					stats->rx_bytes += cfd->len;
+			}
+			netif_receive_skb(skb);
+			done++;
 		}
-		netif_receive_skb(skb);
-		done++;
 	}
 	if (done < budget)
 		napi_complete_done(napi, done);
 
 	/* The bus may be waiting for room in this queue. */
-	if (skb_queue_len(&node->rxq) <= VCANBUS_RXQ_LEN / 2)
+	if (skb_queue_len_lockless(&node->rxq) <= VCANBUS_RXQ_LEN / 2)
 		vcanbus_bus_kick(node->bus);
 	return done;
 }
