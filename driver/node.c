@@ -111,6 +111,7 @@ static int vcanbus_node_poll(struct napi_struct *napi, int budget)
 		napi_complete_done(napi, 0);
 		return 0;
 	}
+	/* Again while budget is left: frames may have come during a batch. */
 	__skb_queue_head_init(&batch);
 	while (done < budget &&
 	       vcanbus_node_take_rx(node, &batch, budget - done)) {
