@@ -10,6 +10,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <sched.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -93,6 +94,33 @@ static inline int bench_socket(const char *spec, int fd, int rx, int echo)
 	if (home >= 0 && (setns(home, CLONE_NEWNET) || close(home)))
 		bench_die("back to the initial network namespace: %m");
 	return s;
+}
+
+/* Frames written and not yet read for this long: they were lost. */
+#define BENCH_LOST_NS	5000000000ull
+
+/*
+ * Waits up to 100 ms for @fd to have something to read, so that a reader
+ * looks again at whether its writer has finished: a reader that waited
+ * long for the next frame while the writer stopped after the last one
+ * would take the end of the run for a loss. *@quiet: when the reader last
+ * read something or had nothing @outstanding (0 at first). Returns 1:
+ * readable; 0: not yet; -1: frames @outstanding and nothing to read for
+ * BENCH_LOST_NS.
+ */
+static inline int bench_await(int fd, int outstanding, uint64_t *quiet)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	uint64_t now;
+
+	if (poll(&p, 1, 100) > 0) {
+		*quiet = 0;
+		return 1;
+	}
+	now = bench_ns(CLOCK_MONOTONIC);
+	if (!outstanding || !*quiet)
+		*quiet = now;
+	return now - *quiet < BENCH_LOST_NS ? 0 : -1;
 }
 
 static inline int bench_cmp_u64(const void *a, const void *b)

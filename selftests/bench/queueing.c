@@ -15,14 +15,12 @@
  * Every frame written must come back as its echo: otherwise exit 1.
  */
 #include <math.h>
-#include <poll.h>
 #include <pthread.h>
 #include <stdatomic.h>
 
 #include "bench.h"
 
 #define MAX_TX		16
-#define IDLE_MS		5000
 
 struct sender {
 	const char *spec;
@@ -34,6 +32,7 @@ struct sender {
 	uint64_t *sent_ns, *delay_ns;	/* per frame */
 	uint64_t cap;
 	_Atomic uint64_t sent;
+	_Atomic int done;	/* its writer has written its last frame */
 	uint64_t echoed, enobufs;
 	const char *error;
 };
@@ -80,6 +79,7 @@ static void *tx_main(void *arg)
 			usleep(100);	/* not expected: txqueuelen too small */
 		}
 	}
+	atomic_store(&t->done, 1);
 	return NULL;
 }
 
@@ -91,16 +91,20 @@ static void *rx_main(void *arg)
 	struct can_frame cf;
 	struct iovec iov = { &cf, sizeof(cf) };
 	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1 };
+	uint64_t quiet = 0;
 
-	while (!atomic_load(&stop) || t->echoed < atomic_load(&t->sent)) {
-		struct pollfd p = { .fd = t->sock, .events = POLLIN };
+	while (!atomic_load(&t->done) || t->echoed < atomic_load(&t->sent)) {
 		struct cmsghdr *cm;
 		uint64_t end = 0;
+		int ready = bench_await(t->sock, t->echoed < atomic_load(&t->sent),
+					&quiet);
 
-		if (poll(&p, 1, IDLE_MS) <= 0) {
-			t->error = "no echo for 5 s";
+		if (ready < 0) {
+			t->error = "a frame not echoed for 5 s";
 			return NULL;
 		}
+		if (!ready)
+			continue;
 		m.msg_control = ctrl;
 		m.msg_controllen = sizeof(ctrl);
 		if (recvmsg(t->sock, &m, 0) != CAN_MTU || !(m.msg_flags & MSG_CONFIRM) ||

@@ -17,14 +17,12 @@
  * Every frame written must arrive, once: otherwise exit 1, no figures.
  */
 #include <getopt.h>
-#include <poll.h>
 #include <pthread.h>
 #include <stdatomic.h>
 
 #include "bench.h"
 
 #define BATCH		64
-#define IDLE_MS		5000
 
 #ifndef CANFD_FDF
 #define CANFD_FDF	0x04
@@ -98,7 +96,7 @@ int main(int argc, char **argv)
 	} ctrl[BATCH];
 	struct mmsghdr msgs[BATCH];
 	struct iovec iov[BATCH];
-	uint64_t n = 0, cap, *rx_ns, *bus_ns, *late;
+	uint64_t n = 0, quiet = 0, cap, *rx_ns, *bus_ns, *late;
 	int c, ts, rs;
 	pthread_t thread;
 
@@ -131,14 +129,16 @@ int main(int argc, char **argv)
 		bench_die("thread: %m");
 
 	while (!atomic_load(&sat.done) || n < atomic_load(&sat.sent)) {
-		struct pollfd p = { .fd = rs, .events = POLLIN };
+		int ready = bench_await(rs, n < atomic_load(&sat.sent), &quiet);
 		uint64_t now;
 		int got;
 
-		if (poll(&p, 1, IDLE_MS) <= 0)
-			bench_die("%s: no frame for %d ms: %llu of %llu written arrived",
-				  sat.label, IDLE_MS, (unsigned long long)n,
+		if (ready < 0)
+			bench_die("%s: frames written and not arrived for 5 s: %llu of %llu arrived",
+				  sat.label, (unsigned long long)n,
 				  (unsigned long long)atomic_load(&sat.sent));
+		if (!ready)
+			continue;
 		for (int i = 0; i < BATCH; i++) {
 			iov[i] = (struct iovec){ &frames[i], sizeof(frames[i]) };
 			msgs[i].msg_hdr = (struct msghdr){
