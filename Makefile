@@ -13,7 +13,7 @@
 #                        each; what reaches new code joins userspace/fuzz/corpus
 #   make bench           benchmarks in a guest (the last of KERNELS): vcanbus
 #                        against vxcan/vcan, wire timing, the bridge; writes
-#                        docs/bench.md and its plots (about 15 min)
+#                        docs/bench.md and its plots (15-21 min, alone)
 #
 # Variables: KDIR (kernel headers), KERNELS (series for the VM: "6.1 6.12"),
 # TESTS (test names, default all), VCANBUS_CACHE (kernels and sources),
