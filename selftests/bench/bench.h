@@ -101,26 +101,29 @@ static inline int bench_socket(const char *spec, int fd, int rx, int echo)
 
 /*
  * Waits up to 100 ms for @fd to have something to read, so that a reader
- * looks again at whether its writer has finished: a reader that waited
- * long for the next frame while the writer stopped after the last one
- * would take the end of the run for a loss. *@quiet: when the reader last
- * read something or had nothing @outstanding (0 at first). Returns 1:
- * readable; 0: not yet; -1: frames @outstanding and nothing to read for
- * BENCH_LOST_NS.
+ * looks again at whether its writer has finished (a reader blocked for the
+ * next frame would take the end of a run for a loss). @outstanding: frames
+ * written and not yet read; *@since: since when the reader has waited with
+ * some outstanding (0: it has not). Returns 1: readable; 0: not yet; -1:
+ * frames outstanding and nothing to read for BENCH_LOST_NS.
  */
-static inline int bench_await(int fd, int outstanding, uint64_t *quiet)
+static inline int bench_await(int fd, int outstanding, uint64_t *since)
 {
 	struct pollfd p = { .fd = fd, .events = POLLIN };
 	uint64_t now;
 
 	if (poll(&p, 1, 100) > 0) {
-		*quiet = 0;
+		*since = 0;
 		return 1;
 	}
+	if (!outstanding) {
+		*since = 0;
+		return 0;
+	}
 	now = bench_ns(CLOCK_MONOTONIC);
-	if (!outstanding || !*quiet)
-		*quiet = now;
-	return now - *quiet < BENCH_LOST_NS ? 0 : -1;
+	if (!*since)
+		*since = now;
+	return now - *since < BENCH_LOST_NS ? 0 : -1;
 }
 
 static inline int bench_cmp_u64(const void *a, const void *b)

@@ -19,7 +19,6 @@
  * failure (exit 1, no figures). Prints one line of JSON.
  */
 #include <getopt.h>
-#include <poll.h>
 #include <pthread.h>
 #include <stdatomic.h>
 
@@ -27,7 +26,6 @@
 
 #define MAX_RX		64
 #define BATCH		64
-#define IDLE_MS		5000	/* no frame for this long: frames were lost */
 
 struct receiver {
 	pthread_t thread;
@@ -42,6 +40,7 @@ struct receiver {
 
 static struct {
 	uint64_t frames, window, rate;
+	_Atomic uint64_t sent;	/* frames written so far */
 	int fd;
 	const char *label;
 	unsigned int nrx;
@@ -101,15 +100,17 @@ static void *rx_main(void *arg)
 	struct mmsghdr msgs[BATCH];
 	struct iovec iov[BATCH];
 	uint64_t want = 0;
-	struct pollfd p = { .fd = r->sock, .events = POLLIN };
+	uint64_t since = 0;
 
 	while (want < fl.frames) {
-		int n;
+		int n, ready = bench_await(r->sock, want < atomic_load(&fl.sent), &since);
 
-		if (poll(&p, 1, IDLE_MS) <= 0) {
-			rx_fail(r, "no frame for 5 s: frames were lost", want, want);
+		if (ready < 0) {
+			rx_fail(r, "frames written and not read for 5 s: lost", want, want);
 			return NULL;
 		}
+		if (!ready)
+			continue;
 		for (int i = 0; i < BATCH; i++) {
 			iov[i] = (struct iovec){ &frames[i], sizeof(frames[i]) };
 			msgs[i].msg_hdr = (struct msghdr){ .msg_iov = &iov[i],
@@ -196,6 +197,7 @@ static uint64_t send_all(int s, uint64_t *enobufs)
 			(*enobufs)++;
 			usleep(20);
 		}
+		atomic_store_explicit(&fl.sent, i + 1, memory_order_release);
 	}
 	return start;
 }

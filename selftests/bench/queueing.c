@@ -91,13 +91,13 @@ static void *rx_main(void *arg)
 	struct can_frame cf;
 	struct iovec iov = { &cf, sizeof(cf) };
 	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1 };
-	uint64_t quiet = 0;
+	uint64_t since = 0;
 
 	while (!atomic_load(&t->done) || t->echoed < atomic_load(&t->sent)) {
 		struct cmsghdr *cm;
 		uint64_t end = 0;
 		int ready = bench_await(t->sock, t->echoed < atomic_load(&t->sent),
-					&quiet);
+					&since);
 
 		if (ready < 0) {
 			t->error = "a frame not echoed for 5 s";

@@ -96,7 +96,7 @@ int main(int argc, char **argv)
 	} ctrl[BATCH];
 	struct mmsghdr msgs[BATCH];
 	struct iovec iov[BATCH];
-	uint64_t n = 0, quiet = 0, cap, *rx_ns, *bus_ns, *late;
+	uint64_t n = 0, since = 0, cap, *rx_ns, *bus_ns, *late;
 	int c, ts, rs;
 	pthread_t thread;
 
@@ -129,7 +129,7 @@ int main(int argc, char **argv)
 		bench_die("thread: %m");
 
 	while (!atomic_load(&sat.done) || n < atomic_load(&sat.sent)) {
-		int ready = bench_await(rs, n < atomic_load(&sat.sent), &quiet);
+		int ready = bench_await(rs, n < atomic_load(&sat.sent), &since);
 		uint64_t now;
 		int got;
 
