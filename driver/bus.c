@@ -191,11 +191,13 @@ void vcanbus_wire_frame(const struct vcanbus_node *tx,
  * sender's skb, as they nearly always are, @rx gets a clone of it (much
  * cheaper than a new skb), else a new skb with them.
  *
- * A clone shares the sender's headroom, so can_skb_prv()->ifindex is the
- * sender's: the first interface the frame appeared on, as vxcan delivers
- * it. A copy says the same, so that can-gw's "not back to where it came
- * from" rule does not depend on a frame's content. The clone's other
- * fields are made those of a received frame.
+ * Either way it names the sending node as the interface the frame first
+ * appeared on, whatever the frame's history before it reached the bus
+ * (can-gw may have put it on the sender), so that can-gw's "not back to
+ * where it came from" rule depends neither on a frame's content nor on the
+ * kernel; and it starts a new can-gw hop count, as a frame through vxcan
+ * does (compat.h). The clone's other fields are made those of a received
+ * frame.
  */
 static struct sk_buff *vcanbus_rx_skb(struct vcanbus_node *rx,
 				      const struct vcanbus_node *tx,
@@ -206,39 +208,39 @@ static struct sk_buff *vcanbus_rx_skb(struct vcanbus_node *rx,
 	bool fd = can_is_canfd_skb(tx_skb);
 	bool drop_dlc = !fd && wire->cc.len8_dlc &&
 			!(rx->can.ctrlmode & CAN_CTRLMODE_CC_LEN8_DLC);
+	int iif = tx->ndev->ifindex;
 	struct sk_buff *skb;
 
-	if (wire_is_skb && !drop_dlc) {
+	if (wire_is_skb && !drop_dlc && vcanbus_skb_may_clone_as(tx_skb, iif)) {
 		skb = skb_clone(tx_skb, GFP_ATOMIC);
 		if (!skb)
 			return NULL;
 		skb->dev = rx->ndev;
 		skb->pkt_type = PACKET_BROADCAST;
 		skb->ip_summed = CHECKSUM_UNNECESSARY;
-		skb->csum_start = 0;	/* can-gw's hop count: a new hop */
 		skb->priority = 0;	/* the sender's socket's, not the bus's */
 		skb->mark = 0;
-		return skb;
-	}
-
-	if (fd) {
+	} else if (fd) {
 		struct canfd_frame *cfd;
 
 		skb = alloc_canfd_skb(rx->ndev, &cfd);
-		if (skb)
-			memcpy(cfd, &wire->fd, CANFD_MTU);
+		if (!skb)
+			return NULL;
+		memcpy(cfd, &wire->fd, CANFD_MTU);
 	} else {
 		struct can_frame *cf;
 
 		skb = alloc_can_skb(rx->ndev, &cf);
-		if (skb) {
-			memcpy(cf, &wire->cc, CAN_MTU);
-			if (drop_dlc)
-				cf->len8_dlc = 0;
-		}
+		if (!skb)
+			return NULL;
+		memcpy(cf, &wire->cc, CAN_MTU);
+		if (drop_dlc)
+			cf->len8_dlc = 0;
 	}
-	if (skb)
-		can_skb_prv(skb)->ifindex = tx->ndev->ifindex;
+	if (vcanbus_skb_set_origin(skb, iif)) {
+		kfree_skb(skb);
+		return NULL;
+	}
 	return skb;
 }
 

@@ -3,15 +3,138 @@
  * Every difference between the kernels vcanbus builds on lives here, named
  * by what the driver needs, never by version at the point of use.
  *
- * Supported: Linux 6.1 (Debian 12) up to 6.12 (the LTS Debian 12 also ships).
+ * Supported: Linux 6.1 (Debian 12) up to 7.3 (Debian 13's backports).
+ * Built and tested on 6.1, 6.12 and the newest Debian kernel; the
+ * releases between (6.13 ... 7.2) are bridged by the version and feature
+ * tests below, each at the release that made the change.
  */
 #ifndef _VCANBUS_COMPAT_H
 #define _VCANBUS_COMPAT_H
 
+#include <linux/can/dev.h>
+#include <linux/can/skb.h>
+#include <linux/hrtimer.h>
 #include <linux/version.h>
 
 #if LINUX_VERSION_CODE < KERNEL_VERSION(6, 1, 0)
 #error "vcanbus needs Linux 6.1 or later"
+#endif
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(7, 4, 0)
+#error "vcanbus is not yet known to build on Linux 7.4 or later"
+#endif
+
+/*
+ * hrtimer_setup() came in 6.13 and hrtimer_init() left in 6.15; from 6.13
+ * on, the callback is set only through the former (timer->function is
+ * private). Debian's 6.12 has hrtimer_update_function() backported but
+ * not hrtimer_setup(): the release, not that helper, tells them apart.
+ */
+static inline void
+vcanbus_hrtimer_setup(struct hrtimer *timer,
+		      enum hrtimer_restart (*fn)(struct hrtimer *),
+		      clockid_t clock, enum hrtimer_mode mode)
+{
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 13, 0)
+	hrtimer_setup(timer, fn, clock, mode);
+#else
+	hrtimer_init(timer, clock, mode);
+	timer->function = fn;
+#endif
+}
+
+/*
+ * The CAN FD data phase's bit timing: members of struct can_priv up to
+ * 6.15, of its struct data_bittiming_params "fd" from 6.16 on.
+ */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 16, 0)
+#define vcanbus_fd_params(priv)	(&(priv)->fd)
+#else
+#define vcanbus_fd_params(priv)	(priv)
+#endif
+
+static inline const struct can_bittiming *
+vcanbus_data_bittiming(const struct can_priv *priv)
+{
+	return &vcanbus_fd_params(priv)->data_bittiming;
+}
+
+static inline void
+vcanbus_setup_data_bittiming(struct can_priv *priv,
+			     const struct can_bittiming_const *btc,
+			     const struct can_bittiming *preset,
+			     int (*set)(struct net_device *dev))
+{
+	vcanbus_fd_params(priv)->data_bittiming_const = btc;
+	vcanbus_fd_params(priv)->data_bittiming = *preset;
+	vcanbus_fd_params(priv)->do_set_data_bittiming = set;
+}
+
+/*
+ * ndo_change_mtu: up to 6.18 a candev needs can-dev's can_change_mtu(),
+ * or "ip link set … mtu N" takes any N (6.1 checks nothing else). From
+ * 6.18 on can-dev keeps min_mtu and max_mtu itself, following the modes,
+ * and 6.19 removed can_change_mtu(): the core's range check is all.
+ */
+#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 19, 0)
+#define vcanbus_change_mtu	can_change_mtu
+#else
+#define vcanbus_change_mtu	NULL
+#endif
+
+/*
+ * Where a CAN skb says which interface it first appeared on, and how many
+ * can-gw hops it made: up to 6.x in the skb's headroom (struct
+ * can_skb_priv, shared between clones) and in skb->csum_start; from 7.0 on
+ * in an skb extension (struct can_skb_ext in <net/can.h>), copied on
+ * write, which can_rcv() requires on every CAN skb. <linux/can/skb.h>
+ * includes <net/can.h> (and so defines its guard) only in the latter.
+ */
+#ifdef _NET_CAN_H
+
+/* A clone gets an extension of its own: it may name any interface. */
+static inline bool vcanbus_skb_may_clone_as(struct sk_buff *skb, int iif)
+{
+	return true;
+}
+
+/**
+ * vcanbus_skb_set_origin() - make @skb a frame received from the bus
+ * @skb: a clone or a new CAN skb for a receiving node
+ * @iif: the interface it first appeared on: the sending node's
+ *
+ * It gets a fresh can-gw hop count and a new skb UID (can_rcv() assigns
+ * one), as a frame through vxcan does.
+ *
+ * Return: 0, or -ENOMEM when its extension cannot be had.
+ */
+static inline int vcanbus_skb_set_origin(struct sk_buff *skb, int iif)
+{
+	struct can_skb_ext *csx = skb_ext_add(skb, SKB_EXT_CAN);
+
+	if (!csx)
+		return -ENOMEM;
+	csx->can_iif = iif;
+	csx->can_gw_hops = 0;
+	csx->can_skb_uid = 0;
+	return 0;
+}
+
+#else /* the headroom */
+
+/* A clone shares its original's headroom: only if that names @iif. */
+static inline bool vcanbus_skb_may_clone_as(struct sk_buff *skb, int iif)
+{
+	return can_skb_prv(skb)->ifindex == iif;
+}
+
+static inline int vcanbus_skb_set_origin(struct sk_buff *skb, int iif)
+{
+	if (!skb_cloned(skb))
+		can_skb_prv(skb)->ifindex = iif;
+	skb->csum_start = 0;	/* can-gw's hop count */
+	return 0;
+}
+
 #endif
 
 #endif /* _VCANBUS_COMPAT_H */

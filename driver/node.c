@@ -263,7 +263,7 @@ static const struct net_device_ops vcanbus_netdev_ops = {
 	.ndo_open	= vcanbus_node_open,
 	.ndo_stop	= vcanbus_node_stop,
 	.ndo_start_xmit	= vcanbus_node_xmit,
-	.ndo_change_mtu	= can_change_mtu,
+	.ndo_change_mtu	= vcanbus_change_mtu,
 };
 
 static const struct ethtool_ops vcanbus_ethtool_ops = {
@@ -317,11 +317,11 @@ static void vcanbus_node_setup(struct vcanbus_node *node)
 
 	node->can.clock.freq = VCANBUS_CLOCK_HZ;
 	node->can.bittiming_const = &vcanbus_bittiming_const;
-	node->can.data_bittiming_const = &vcanbus_data_bittiming_const;
 	node->can.bittiming = vcanbus_default_bittiming;
-	node->can.data_bittiming = vcanbus_default_data_bittiming;
 	node->can.do_set_bittiming = vcanbus_node_set_bittiming;
-	node->can.do_set_data_bittiming = vcanbus_node_set_bittiming;
+	vcanbus_setup_data_bittiming(&node->can, &vcanbus_data_bittiming_const,
+				     &vcanbus_default_data_bittiming,
+				     vcanbus_node_set_bittiming);
 	node->can.do_set_mode = vcanbus_node_set_mode;
 	node->can.do_get_berr_counter = vcanbus_node_get_berr_counter;
 	node->can.ctrlmode_supported = CAN_CTRLMODE_LOOPBACK |

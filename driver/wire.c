@@ -68,7 +68,7 @@ static u64 vcanbus_wire_ns(const struct vcanbus_node *tx,
 
 	if (nbits > head && bits->data) {
 		n = min(nbits - head, bits->data);
-		ns += n * vcanbus_bit_ns(tx, &tx->can.data_bittiming);
+		ns += n * vcanbus_bit_ns(tx, vcanbus_data_bittiming(&tx->can));
 	}
 	if (nbits > head + bits->data)
 		ns += (nbits - head - bits->data) * nbit;
@@ -120,8 +120,8 @@ bool vcanbus_wire_in_sync(const struct vcanbus_bus *bus,
 	    vcanbus_bit_ns(tx, &tx->can.bittiming))
 		return false;
 	return !can_is_canfd_skb(skb) || !(cf->flags & CANFD_BRS) ||
-	       vcanbus_bit_ns(rx, &rx->can.data_bittiming) ==
-	       vcanbus_bit_ns(tx, &tx->can.data_bittiming);
+	       vcanbus_bit_ns(rx, vcanbus_data_bittiming(&rx->can)) ==
+	       vcanbus_bit_ns(tx, vcanbus_data_bittiming(&tx->can));
 }
 
 /*
@@ -418,8 +418,8 @@ void vcanbus_wire_set_seed(struct vcanbus_bus *bus, u32 seed)
 void vcanbus_wire_init(struct vcanbus_bus *bus)
 {
 	vcanbus_wire_set_seed(bus, 1);
-	hrtimer_init(&bus->wire.timer, CLOCK_MONOTONIC, HRTIMER_MODE_ABS_SOFT);
-	bus->wire.timer.function = vcanbus_wire_timer;
+	vcanbus_hrtimer_setup(&bus->wire.timer, vcanbus_wire_timer,
+			      CLOCK_MONOTONIC, HRTIMER_MODE_ABS_SOFT);
 }
 
 /* The bus is going away; it has no nodes any more. */
