@@ -56,10 +56,11 @@ def sender(ifname, uid, cpu, deadline):
             s.send(struct.pack(CAN_FMT, can_id, 8, TAG.pack(uid, n)))
             n += 1
         except OSError as e:
-            # Full queues and a node that is down are passing states; any
-            # other error (ENODEV, ENXIO: the node is gone or has moved)
-            # ends the sender.
-            if e.errno not in (errno.ENOBUFS, errno.ENETDOWN, errno.EAGAIN):
+            # Full queues, a node that is down and (6.19 and later) a
+            # listen-only node are passing states; any other error (ENODEV,
+            # ENXIO: the node is gone or has moved) ends the sender.
+            if e.errno not in (errno.ENOBUFS, errno.ENETDOWN, errno.EAGAIN,
+                               errno.EACCES):
                 break
             time.sleep(0.002)
     os._exit(0)

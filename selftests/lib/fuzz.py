@@ -93,6 +93,12 @@ def kstrtouint(value):
         return None
 
 
+def entries(path):
+    """A configfs folder's entries, sorted: readdir's order changed in 7.x,
+    and a seed must replay the same run on every kernel."""
+    return sorted(os.listdir(path))
+
+
 def netdevs():
     return set(os.listdir('/sys/class/net'))
 
@@ -122,11 +128,11 @@ def fuzz_configfs(rng, seconds, tap):
     problems = []
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline and len(problems) < 5:
-        buses = [b for b in os.listdir(CFS)]
+        buses = entries(CFS)
         r = rng.random()
         if r < 0.1:
             # Up or down a node: some attributes refuse changes while up.
-            nodes = [n for b in buses for n in os.listdir(f'{CFS}/{b}')
+            nodes = [n for b in buses for n in entries(f'{CFS}/{b}')
                      if os.path.isdir(f'{CFS}/{b}/{n}')]
             if nodes:
                 sh('ip', 'link', 'set', rng.choice(nodes),
@@ -162,7 +168,7 @@ def fuzz_configfs(rng, seconds, tap):
         targets = []
         for b in buses:
             targets += [(f'{CFS}/{b}', a) for a in ATTRS['bus']]
-            for n in os.listdir(f'{CFS}/{b}'):
+            for n in entries(f'{CFS}/{b}'):
                 if os.path.isdir(f'{CFS}/{b}/{n}'):
                     targets += [(f'{CFS}/{b}/{n}', a) for a in ATTRS['node']]
         if not targets:
@@ -202,8 +208,8 @@ def fuzz_configfs(rng, seconds, tap):
 
 
 def teardown(tap, what):
-    for b in os.listdir(CFS):
-        for n in os.listdir(f'{CFS}/{b}'):
+    for b in entries(CFS):
+        for n in entries(f'{CFS}/{b}'):
             if os.path.isdir(f'{CFS}/{b}/{n}'):
                 sh('ip', 'link', 'set', n, 'down')
                 os.rmdir(f'{CFS}/{b}/{n}')

@@ -87,6 +87,18 @@ await_rcv() {
 	done
 }
 
+# kernel_at_least MAJOR MINOR: is the running kernel that release or later?
+# For what the kernel's CAN stack changed: a test asserts the exact
+# behaviour of the kernel it runs on.
+kernel_at_least() {
+	local rel major minor
+	rel=$(uname -r)
+	major=${rel%%.*}
+	minor=${rel#*.}
+	minor=${minor%%[!0-9]*}
+	[ "$major" -gt "$1" ] || { [ "$major" -eq "$1" ] && [ "$minor" -ge "$2" ]; }
+}
+
 # netdevs REGEX: the netdevs of this namespace whose whole name matches.
 netdevs() {
 	local d names=()

@@ -10,6 +10,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +19,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/types.h>
+#include <sys/utsname.h>
 #include <linux/can.h>
 #include <linux/can/raw.h>
 
@@ -60,6 +62,21 @@ static inline unsigned long long vcb_read_ull(const char *fmt, ...)
 static inline unsigned long long vcb_stat(const char *ifname, const char *stat)
 {
 	return vcb_read_ull("/sys/class/net/%s/statistics/%s", ifname, stat);
+}
+
+/*
+ * Is the running kernel @major.@minor or later? For behaviour of the
+ * kernel's CAN stack that changed with a release: a test asserts the
+ * exact behaviour of the kernel it runs on.
+ */
+static inline bool vcb_kernel_at_least(int major, int minor)
+{
+	struct utsname u;
+	int ma = 0, mi = 0;
+
+	if (uname(&u) || sscanf(u.release, "%d.%d", &ma, &mi) != 2)
+		abort();
+	return ma > major || (ma == major && mi >= minor);
 }
 
 /*

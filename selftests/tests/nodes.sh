@@ -6,7 +6,7 @@
 # module parameter "nodes".
 . "$(dirname "$0")/../lib/tap.sh"
 
-plan 47
+plan 52
 modprobe vcanbus
 bus=$CFS/nodestest
 
@@ -32,6 +32,20 @@ check "ip -d shows the modes" bash -c "ip -d link show na | grep -q \
 '<LOOPBACK,LISTEN-ONLY,ONE-SHOT,BERR-REPORTING,FD,FD-NON-ISO,PRESUME-ACK,CC-LEN8-DLC>'"
 check "modes off, FD off" ip link set na type can loopback off listen-only off \
 	one-shot off presume-ack off berr-reporting off fd-non-iso off cc-len8-dlc off fd off
+# The MTU follows the FD mode; other values are refused (6.1 needs the
+# driver's ndo_change_mtu for that). Up to 6.18 "mtu 72" switches FD on
+# (can_change_mtu), from 6.19 on only "fd on" does.
+expect_eq "FD off: mtu 16" 16 "$(cat /sys/class/net/na/mtu)"
+check "mtu 100 refused" bash -c "! ip link set na mtu 100 2>/dev/null"
+if kernel_at_least 6 19; then
+	check "mtu 72 refused (6.19 and later)" bash -c "! ip link set na mtu 72 2>/dev/null"
+	check "... FD stays off" bash -c "! ip -d link show na | grep -q '<FD>'"
+else
+	check "mtu 72 switches FD on (up to 6.18)" ip link set na mtu 72
+	check "... FD is on" bash -c "ip -d link show na | grep -q '<FD>' && ip link set na mtu 16"
+fi
+expect_eq "mtu 16 again, FD off" "16 0" \
+	"$(cat /sys/class/net/na/mtu) $(ip -d link show na | grep -c '<FD>')"
 check "restart-ms accepted" ip link set na type can restart-ms 100
 check "ip -d shows restart-ms" bash -c "ip -d link show na | grep -q 'restart-ms 100'"
 
