@@ -25,12 +25,14 @@ and must exit 0 at SIGTERM: no leak, no sanitizer report.
     or sends a bad frame: refused and counted, the others go on.
 """
 
+import atexit
 import ctypes
 import os
 import signal
 import socket
 import struct
 import subprocess
+import shutil
 import sys
 import tempfile
 import time
@@ -44,12 +46,20 @@ HOSTS = ['ha', 'hb', 'hc', 'hd']
 IP = {h: f'10.0.0.{i + 1}' for i, h in enumerate(HOSTS)}
 PYCAN_GROUP = 'ff15:7079:7468:6f6e:6465:6d6f:6d63:6173'
 CLONE_NEWNET = 0x40000000
-# The bridges' logs: in the runner's result folder when there is one.
-if os.environ.get('VCB_OUT'):
-    TMP = os.path.join(os.environ['VCB_OUT'], 'bridge-logs')
-    os.makedirs(TMP, exist_ok=True)
-else:
-    TMP = tempfile.mkdtemp(prefix='vcb-bridge-')
+# The bridges' logs are written and read on a local file system (7.3's
+# 9p client now and then fails a read of a file another process appends
+# to, with ENODATA) and copied at exit into the runner's result folder,
+# when there is one.
+TMP = tempfile.mkdtemp(prefix='vcb-bridge-')
+KEEP = (os.path.join(os.environ['VCB_OUT'], 'bridge-logs')
+        if os.environ.get('VCB_OUT') else TMP)
+
+
+@atexit.register
+def keep_logs():
+    if KEEP != TMP:
+        shutil.copytree(TMP, KEEP, dirs_exist_ok=True)
+
 
 libc = ctypes.CDLL(None, use_errno=True)
 home_ns = os.open('/proc/self/ns/net', os.O_RDONLY)
@@ -528,7 +538,7 @@ def main():
               flush=True)
         sys.exit(4)
     tap = Tap(41)
-    tap.diag(f'bridge: {BRIDGE}; logs in {TMP}')
+    tap.diag(f'bridge: {BRIDGE}; logs in {KEEP}')
     if not os.access(BRIDGE, os.X_OK):
         tap.ok(False, 'vcanbridge-asan built', f'{BRIDGE} missing')
         tap.finish()
