@@ -23,8 +23,11 @@ if ! "${dkms[@]}" add -m vcanbus -v "$ver" > "$tmp/add.log" 2>&1; then
 	results_end
 	exit 1
 fi
-for series in ${*:-6.1 6.12}; do
-	rel=$(kernel_rel "$series")
+for series in ${*:-$VCB_KERNELS}; do
+	if ! rel=$(kernel_rel "$series"); then
+		result FAIL "dkms/$series: dkms build" "cannot fetch the $series kernel"
+		continue
+	fi
 	kdir=$(readlink -f "$(kernel_dir "$rel")/kdir")
 	if "${dkms[@]}" build -m vcanbus -v "$ver" -k "$rel" \
 			--kernelsourcedir "$kdir" > "$tmp/build.log" 2>&1 &&

@@ -6,11 +6,14 @@
 # entry point calls it.
 set -euo pipefail
 
+# libssl-dev: the newest kernel's build folder is made from its source
+# (kdir-from-source.sh), whose sign-file needs it. sparse is built from
+# Debian's newer source (build-sparse.sh): Debian 12's cannot read 7.x.
 pkgs=(
-	gcc gcc-12 make libc6-dev bc flex bison libelf-dev dwarves kmod cpio
-	xz-utils zstd file
+	gcc gcc-12 make libc6-dev bc flex bison libelf-dev libssl-dev dwarves
+	kmod cpio xz-utils zstd file
 	qemu-system-x86 busybox-static
-	linux-source-6.12 sparse dkms
+	linux-source-6.12 dkms
 	can-utils iproute2 libsocketcan-dev libmsgpack-dev pkg-config clang
 	python3 python3-can python3-msgpack
 	gnuplot-nox

@@ -6,6 +6,8 @@ VCB_VM=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 VCB_TOP=$(cd "$VCB_VM/../.." && pwd)
 VCANBUS_CACHE=${VCANBUS_CACHE:-${HOME:-/var/cache}/.cache/vcanbus}
 export VCANBUS_CACHE
+# The kernel series every check runs on when KERNELS does not narrow them.
+VCB_KERNELS="6.1 6.12 newest"
 
 # Results: one line per check, "PASS|FAIL|SKIP <name> [detail]".
 VCB_RESULTS=${VCB_RESULTS:-}
@@ -64,7 +66,8 @@ summary() {
 }
 
 # kernel_rel SERIES: fetches or builds (once) and prints the kernel release;
-# SERIES is 6.1 or 6.12 (Debian's) or debug (build-debug-kernel.sh).
+# SERIES is 6.1, 6.12 or newest (Debian's: fetch-kernel.sh) or debug
+# (build-debug-kernel.sh).
 kernel_rel() {
 	if [ "$1" = debug ]; then
 		"$VCB_VM/build-debug-kernel.sh" "$VCANBUS_CACHE"

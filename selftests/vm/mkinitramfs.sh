@@ -20,7 +20,10 @@ if [ -z "$busybox" ] || ! file -L "$busybox" 2>/dev/null | grep -q static; then
 fi
 [ -x "$busybox" ] || { echo "mkinitramfs: no busybox: install busybox-static" >&2; exit 1; }
 
-if [ -e "$out" ] && [ "$out" -nt "$here/initramfs-init" ] && [ "$out" -nt "$0" ]; then
+# Rebuilt when /init or this recipe changed, by content: clones of the tree
+# that share the cache may hold different versions of them.
+key=$(cat "$here/initramfs-init" "$0" | sha256sum | cut -c1-16)
+if [ -e "$out" ] && [ "$(cat "$out.key" 2>/dev/null)" = "$key" ]; then
 	exit 0
 fi
 
@@ -51,3 +54,4 @@ done
 
 (cd "$tmp" && find . | cpio -o -H newc --quiet) | gzip -1 > "$out.tmp"
 mv "$out.tmp" "$out"
+echo "$key" > "$out.key"

@@ -1,7 +1,8 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# run.sh [--kernels "6.1 6.12"] [--tests "a b"] [--demo | --bench]
+# run.sh [--kernels "6.1 6.12 newest"] [--tests "a b"] [--demo | --bench]
+#        [--decoy-moddir]
 #
 # Boots each Debian kernel in QEMU with the host's root file system shared
 # read-only (see initramfs-init) and runs the selftests in the guest, or,
@@ -12,18 +13,26 @@
 # build/vm/<release>/, and it counts as failed every test whose kernel log
 # holds a WARNING, BUG, Oops, lockdep, KASAN or UBSAN report and every test
 # that was running when the guest hung.
+#
+# --decoy-moddir tests the runner itself (check.sh): the guest's root gets a
+# module folder of the guest kernel's release before the kernel's own
+# modules are mounted, as on a host that has that kernel's package
+# installed; the results are named runner-moddir/<release>/..., the logs
+# are in build/vm-decoy/<release>/.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
-kernels="6.1 6.12"
+kernels=$VCB_KERNELS
 tests=""
 mode=test
+decoy=""
 while [ $# -gt 0 ]; do
 	case $1 in
 	--kernels)	kernels=$2; shift ;;
 	--tests)	tests=$2; shift ;;
 	--demo)		mode=demo ;;
 	--bench)	mode=bench ;;
+	--decoy-moddir)	decoy=vcb_decoy_moddir ;;
 	*)		echo "run.sh: unknown argument '$1'" >&2; exit 2 ;;
 	esac
 	shift
@@ -81,7 +90,7 @@ show_console() {
 # collect REL OUT NAME: turns one test's files into results.
 collect() {
 	local rel=$1 out=$2 name=$3 tap rc report
-	local id="$rel/$name"
+	local id="$prefix$rel/$name"
 
 	if [ ! -e "$out/$name.rc" ]; then
 		if [ "$(cat "$out/current" 2>/dev/null)" != "$name" ]; then
@@ -134,7 +143,7 @@ collect() {
 # collect_kmemleak REL OUT: the scan after the last test (kernels with
 # kmemleak only) must find nothing.
 collect_kmemleak() {
-	local rel=$1 out=$2 n
+	local rel=$prefix$1 out=$2 n
 	[ -e "$out/kmemleak.txt" ] || return 0
 	n=$(grep -c '^unreferenced object' "$out/kmemleak.txt" || true)
 	if [ "$n" -eq 0 ]; then
@@ -251,7 +260,7 @@ boot() {
 		-display none -monitor none -no-reboot "${console[@]}" \
 		-kernel "$kd/vmlinuz" -initrd "$kd/initramfs.gz" \
 		-append "console=ttyS0 panic=-1 $([ "$mode" = demo ] && echo quiet) \
-vcb_run=$VCB_VM/guest-run.sh vcb_out=$out vcb_mods=$(readlink -f "$kd/modules")" \
+vcb_run=$VCB_VM/guest-run.sh vcb_out=$out vcb_mods=$(readlink -f "$kd/modules") $decoy" \
 		-fsdev local,id=root,path=/,security_model=none,readonly=on,multidevs=remap \
 		-device virtio-9p-pci,fsdev=root,mount_tag=hostroot \
 		-fsdev local,id=out,path="$out",security_model=none,multidevs=remap \
@@ -277,18 +286,26 @@ vcb_run=$VCB_VM/guest-run.sh vcb_out=$out vcb_mods=$(readlink -f "$kd/modules")"
 	wait "$pid" || true
 }
 
+if [ "$mode" = bench ]; then
+	out_base=${VCB_OUT_BASE:-$VCB_TOP/build/vm-bench}
+elif [ -n "$decoy" ]; then
+	out_base=${VCB_OUT_BASE:-$VCB_TOP/build/vm-decoy}
+else
+	out_base=${VCB_OUT_BASE:-$VCB_TOP/build/vm}
+fi
+prefix=${decoy:+runner-moddir/}
+
 mkdir -p "$VCB_TOP/build"
 for series in $kernels; do
-	rel=$(kernel_rel "$series")
-	kd=$(kernel_dir "$rel")
-	if [ "$mode" = bench ]; then
-		out=${VCB_OUT_BASE:-$VCB_TOP/build/vm-bench}/$rel
-	else
-		out=${VCB_OUT_BASE:-$VCB_TOP/build/vm}/$rel
+	if ! rel=$(kernel_rel "$series"); then
+		result FAIL "$prefix$series/kernel" "cannot fetch the $series kernel"
+		continue
 	fi
+	kd=$(kernel_dir "$rel")
+	out=$out_base/$rel
 	if ! build_module "$rel" > "$VCB_TOP/build/module-$rel.log" 2>&1; then
 		cat "$VCB_TOP/build/module-$rel.log"
-		result FAIL "$rel/build" "module build failed"
+		result FAIL "$prefix$rel/build" "module build failed"
 		continue
 	fi
 	# The guest loads the module with modprobe, like a host after "make install".
