@@ -19,11 +19,16 @@ results_begin
 case $what in
 checkpatch)
 	src=$("$VCB_VM/fetch-source.sh" "$VCANBUS_CACHE")
-	if out=$(cd "$VCB_TOP" && perl "$src/scripts/checkpatch.pl" --no-tree \
-			--strict --terse --show-types -f driver/*.c driver/*.h 2>&1 |
-			grep -E 'ERROR|WARNING|CHECK'); then
+	# Clean is exit status 0 and no report (checkpatch exits 1 when it
+	# reports anything, and also when it cannot run).
+	rc=0
+	out=$(cd "$VCB_TOP" && perl "$src/scripts/checkpatch.pl" --no-tree \
+		--strict --terse --show-types -f driver/*.c driver/*.h 2>&1) || rc=$?
+	reports=$(grep -cE 'ERROR|WARNING|CHECK' <<< "$out" || true)
+	if [ "$rc" -ne 0 ] || [ "$reports" -ne 0 ]; then
 		echo "$out"
-		result FAIL "lint/checkpatch --strict" "$(echo "$out" | wc -l) reports"
+		result FAIL "lint/checkpatch --strict" \
+			"$reports reports, exit status $rc"
 	else
 		result PASS "lint/checkpatch --strict"
 	fi
