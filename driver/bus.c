@@ -13,6 +13,9 @@
 
 #include "vcanbus.h"
 
+/* Numbers for the frames whose clones share a headroom (compat.h). */
+static atomic_t vcanbus_skb_numbers = ATOMIC_INIT(0);
+
 void vcanbus_bus_init(struct vcanbus_bus *bus)
 {
 	spin_lock_init(&bus->lock);
@@ -76,7 +79,7 @@ static struct vcanbus_node *vcanbus_bus_next(struct vcanbus_bus *bus,
 	struct sk_buff *skb, *best = NULL;
 
 	list_for_each_entry(node, &bus->nodes, bus_list) {
-		if (!node->running)
+		if (!vcanbus_node_may_send(node))
 			continue;
 		skb = vcanbus_node_next_tx(node, KTIME_MAX);
 		if (skb && (!best ||
@@ -215,6 +218,9 @@ static struct sk_buff *vcanbus_rx_skb(struct vcanbus_node *rx,
 		skb = skb_clone(tx_skb, GFP_ATOMIC);
 		if (!skb)
 			return NULL;
+		/* What the host gave it (skb extensions too) stays behind. */
+		skb_scrub_packet(skb, !net_eq(dev_net(tx->ndev),
+					      dev_net(rx->ndev)));
 		skb->dev = rx->ndev;
 		skb->pkt_type = PACKET_BROADCAST;
 		skb->ip_summed = CHECKSUM_UNNECESSARY;
@@ -255,6 +261,7 @@ void vcanbus_complete(struct vcanbus_bus *bus, struct vcanbus_node *tx,
 
 	vcanbus_wire_frame(tx, skb, &wire);
 	wire_is_skb = !memcmp(&wire, skb->data, fd ? CANFD_MTU : CAN_MTU);
+	vcanbus_skb_number_shared(skb, &vcanbus_skb_numbers);
 	list_for_each_entry(rx, &bus->nodes, bus_list) {
 		struct sk_buff *rx_skb;
 
@@ -285,9 +292,7 @@ void vcanbus_complete(struct vcanbus_bus *bus, struct vcanbus_node *tx,
 		consume_skb(skb);
 	}
 
-	if (netif_queue_stopped(tx->ndev) &&
-	    skb_queue_len(&tx->txq) < tx->tx_mailboxes)
-		netif_wake_queue(tx->ndev);
+	vcanbus_node_wake(tx);
 }
 
 /**

@@ -16,10 +16,15 @@
 #include <linux/hrtimer.h>
 #include <linux/version.h>
 
-#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 1, 0)
+/* Is the kernel the module is built for @major.@minor or later? */
+#define VCANBUS_KERNEL_AT_LEAST(major, minor)				\
+	((major) * 256 + (minor) <=					\
+	 LINUX_VERSION_MAJOR * 256 + LINUX_VERSION_PATCHLEVEL)
+
+#if !VCANBUS_KERNEL_AT_LEAST(6, 1)
 #error "vcanbus needs Linux 6.1 or later"
 #endif
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(7, 4, 0)
+#if VCANBUS_KERNEL_AT_LEAST(7, 4)
 #error "vcanbus is not yet known to build on Linux 7.4 or later"
 #endif
 
@@ -34,7 +39,7 @@ vcanbus_hrtimer_setup(struct hrtimer *timer,
 		      enum hrtimer_restart (*fn)(struct hrtimer *),
 		      clockid_t clock, enum hrtimer_mode mode)
 {
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 13, 0)
+#if VCANBUS_KERNEL_AT_LEAST(6, 13)
 	hrtimer_setup(timer, fn, clock, mode);
 #else
 	hrtimer_init(timer, clock, mode);
@@ -46,7 +51,7 @@ vcanbus_hrtimer_setup(struct hrtimer *timer,
  * The CAN FD data phase's bit timing: members of struct can_priv up to
  * 6.15, of its struct data_bittiming_params "fd" from 6.16 on.
  */
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 16, 0)
+#if VCANBUS_KERNEL_AT_LEAST(6, 16)
 #define vcanbus_fd_params(priv)	(&(priv)->fd)
 #else
 #define vcanbus_fd_params(priv)	(priv)
@@ -75,7 +80,7 @@ vcanbus_setup_data_bittiming(struct can_priv *priv,
  * 6.18 on can-dev keeps min_mtu and max_mtu itself, following the modes,
  * and 6.19 removed can_change_mtu(): the core's range check is all.
  */
-#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 19, 0)
+#if !VCANBUS_KERNEL_AT_LEAST(6, 19)
 #define vcanbus_change_mtu	can_change_mtu
 #else
 #define vcanbus_change_mtu	NULL
@@ -102,8 +107,8 @@ static inline bool vcanbus_skb_may_clone_as(struct sk_buff *skb, int iif)
  * @skb: a clone or a new CAN skb for a receiving node
  * @iif: the interface it first appeared on: the sending node's
  *
- * It gets a fresh can-gw hop count and a new skb UID (can_rcv() assigns
- * one), as a frame through vxcan does.
+ * Its extension is made anew: a fresh can-gw hop count and a new skb UID
+ * (can_rcv() assigns one), as a frame through vxcan gets.
  *
  * Return: 0, or -ENOMEM when its extension cannot be had.
  */
@@ -113,10 +118,15 @@ static inline int vcanbus_skb_set_origin(struct sk_buff *skb, int iif)
 
 	if (!csx)
 		return -ENOMEM;
+	memset(csx, 0, sizeof(*csx));
 	csx->can_iif = iif;
-	csx->can_gw_hops = 0;
-	csx->can_skb_uid = 0;
 	return 0;
+}
+
+/* Every clone has an extension of its own: nothing is shared. */
+static inline void vcanbus_skb_number_shared(struct sk_buff *skb,
+					     atomic_t *numbers)
+{
 }
 
 #else /* the headroom */
@@ -133,6 +143,20 @@ static inline int vcanbus_skb_set_origin(struct sk_buff *skb, int iif)
 		can_skb_prv(skb)->ifindex = iif;
 	skb->csum_start = 0;	/* can-gw's hop count */
 	return 0;
+}
+
+/*
+ * can_receive() numbers a frame in its headroom (skbcnt, with the skb's
+ * address raw's "same frame again" test) unless it has a number. The
+ * clones of one frame share that headroom, and their receivers' NAPI
+ * polls may run on two CPUs at once: number it before it is cloned. The
+ * top bit keeps these numbers apart from af_can's own, which count up.
+ */
+static inline void vcanbus_skb_number_shared(struct sk_buff *skb,
+					     atomic_t *numbers)
+{
+	if (!can_skb_prv(skb)->skbcnt)
+		can_skb_prv(skb)->skbcnt = atomic_inc_return(numbers) | BIT(31);
 }
 
 #endif

@@ -161,6 +161,9 @@ static ssize_t vcanbus_node_bus_off_store(struct config_item *item,
 		err = -ENETDOWN;
 	else if (node->can.state != CAN_STATE_BUS_OFF)
 		vcanbus_err_force_bus_off(node);
+	/* The bus may have stalled on room in this node's queue. */
+	if (!err)
+		vcanbus_bus_run(node->bus);
 	spin_unlock_bh(&node->bus->lock);
 	return err ?: len;
 }
@@ -275,11 +278,18 @@ static ssize_t vcanbus_bus_errors_show(struct config_item *item, char *page)
 				     offsetof(struct vcanbus_bus_stats, errors));
 }
 
+static ssize_t vcanbus_bus_slipped_ns_show(struct config_item *item, char *page)
+{
+	return vcanbus_bus_stat_show(item, page,
+				     offsetof(struct vcanbus_bus_stats, slipped_ns));
+}
+
 CONFIGFS_ATTR_RO(vcanbus_bus_, frames);
 CONFIGFS_ATTR_RO(vcanbus_bus_, bits);
 CONFIGFS_ATTR_RO(vcanbus_bus_, busy_ns);
 CONFIGFS_ATTR_RO(vcanbus_bus_, arbitration_lost);
 CONFIGFS_ATTR_RO(vcanbus_bus_, errors);
+CONFIGFS_ATTR_RO(vcanbus_bus_, slipped_ns);
 
 static ssize_t vcanbus_bus_bit_error_ppm_show(struct config_item *item,
 					      char *page)
@@ -340,6 +350,7 @@ static struct configfs_attribute *vcanbus_bus_attrs[] = {
 	&vcanbus_bus_attr_busy_ns,
 	&vcanbus_bus_attr_arbitration_lost,
 	&vcanbus_bus_attr_errors,
+	&vcanbus_bus_attr_slipped_ns,
 	&vcanbus_bus_attr_bit_error_ppm,
 	&vcanbus_bus_attr_seed,
 	NULL,

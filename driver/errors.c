@@ -52,7 +52,17 @@ static void vcanbus_err_counters(struct vcanbus_node *node,
 static void vcanbus_err_queue(struct vcanbus_node *node, struct sk_buff *skb,
 			      ktime_t when)
 {
-	/* Made by the controller: never held back for room, never echoed. */
+	/*
+	 * Made by the controller: never held back for room, never echoed.
+	 * But a node whose receiver cannot keep up loses error frames past
+	 * twice a queue's length, as a controller's RX FIFO overruns,
+	 * rather than hold memory without bound.
+	 */
+	if (skb_queue_len_lockless(&node->rxq) >= 2 * VCANBUS_RXQ_LEN) {
+		node->ndev->stats.rx_dropped++;
+		kfree_skb(skb);
+		return;
+	}
 	skb->tstamp = when;
 	vcanbus_node_queue_rx(node, skb);
 }
@@ -145,6 +155,8 @@ void vcanbus_err_force_bus_off(struct vcanbus_node *node)
 {
 	lockdep_assert_held(&node->bus->lock);
 
+	/* A frame of its own on the wire is cut off; it stays in a mailbox. */
+	vcanbus_wire_abort(node->bus, node);
 	node->tec = VCANBUS_BUS_OFF_LIMIT;
 	vcanbus_err_update_state(node, ktime_get_real());
 }

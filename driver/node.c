@@ -221,19 +221,38 @@ static int vcanbus_node_open(struct net_device *ndev)
 	return 0;
 }
 
-/* Frames still in the mailboxes never reach the bus: aborted. */
-static void vcanbus_node_abort_tx(struct vcanbus_node *node)
+/*
+ * Frames still in the mailboxes never reach the bus: aborted, counted as
+ * errors (the node stops) or as dropped (a restart after bus-off, as
+ * can-dev's can_flush_echo_skb() counts them). The one on the wire, if
+ * any, is cut off first.
+ */
+static void vcanbus_node_abort_tx(struct vcanbus_node *node, bool restart)
 {
 	struct net_device_stats *stats = &node->ndev->stats;
 	struct sk_buff *skb;
 
 	lockdep_assert_held(&node->bus->lock);
 
+	vcanbus_wire_abort(node->bus, node);
 	while ((skb = __skb_dequeue(&node->txq))) {
-		stats->tx_errors++;
+		if (restart)
+			stats->tx_dropped++;
+		else
+			stats->tx_errors++;
 		stats->tx_aborted_errors++;
 		kfree_skb(skb);
 	}
+}
+
+/* The queue goes again when a mailbox is free and the node may send. */
+void vcanbus_node_wake(struct vcanbus_node *node)
+{
+	lockdep_assert_held(&node->bus->lock);
+
+	if (netif_queue_stopped(node->ndev) && vcanbus_node_may_send(node) &&
+	    skb_queue_len(&node->txq) < node->tx_mailboxes)
+		netif_wake_queue(node->ndev);
 }
 
 static int vcanbus_node_stop(struct net_device *ndev)
@@ -244,9 +263,7 @@ static int vcanbus_node_stop(struct net_device *ndev)
 	netif_stop_queue(ndev);
 	spin_lock_bh(&bus->lock);
 	node->running = false;
-	/* First the frame on the wire (it is still in a mailbox). */
-	vcanbus_wire_abort(bus, node);
-	vcanbus_node_abort_tx(node);
+	vcanbus_node_abort_tx(node, false);
 	node->can.state = CAN_STATE_STOPPED;
 	/* The bus may have waited for room in this node's queue. */
 	vcanbus_bus_run(bus);
@@ -280,17 +297,28 @@ static int vcanbus_node_set_mode(struct net_device *ndev, enum can_mode mode)
 {
 	struct vcanbus_node *node = netdev_priv(ndev);
 
+	int err = 0;
+
 	if (mode != CAN_MODE_START)
 		return -EOPNOTSUPP;
 
-	/* Restart (manual or restart-ms): error active, counters cleared. */
+	/*
+	 * Restart (manual or restart-ms): what the mailboxes held is dropped,
+	 * then error active with counters cleared. restart-ms's work may
+	 * come after ndo_stop has stopped the node: that stays stopped.
+	 */
 	spin_lock_bh(&node->bus->lock);
-	vcanbus_err_reset(node);
-	netif_wake_queue(ndev);
-	/* Its mailboxes kept their frames while it was bus-off. */
-	vcanbus_bus_run(node->bus);
+	if (node->running) {
+		vcanbus_node_abort_tx(node, true);
+		vcanbus_err_reset(node);
+		vcanbus_node_wake(node);
+		/* A bus that stalled on room in this node's queue goes on. */
+		vcanbus_bus_run(node->bus);
+	} else {
+		err = -ENETDOWN;
+	}
 	spin_unlock_bh(&node->bus->lock);
-	return 0;
+	return err;
 }
 
 static int vcanbus_node_get_berr_counter(const struct net_device *ndev,
@@ -368,16 +396,23 @@ struct vcanbus_node *vcanbus_node_create(struct vcanbus_bus *bus,
 	vcanbus_node_setup(node);
 	config_group_init_type_name(&node->group, name, &vcanbus_node_type);
 
-	err = register_candev(ndev);
-	if (err)
-		goto err_free_candev;
-
+	/*
+	 * On the bus before it can be opened, so that its first frame finds
+	 * it there; until then it neither sends nor receives.
+	 */
 	spin_lock_bh(&bus->lock);
 	list_add_tail(&node->bus_list, &bus->nodes);
 	spin_unlock_bh(&bus->lock);
+
+	err = register_candev(ndev);
+	if (err)
+		goto err_unlist;
 	return node;
 
-err_free_candev:
+err_unlist:
+	spin_lock_bh(&bus->lock);
+	list_del(&node->bus_list);
+	spin_unlock_bh(&bus->lock);
 	free_candev(ndev);
 	return ERR_PTR(err);
 }

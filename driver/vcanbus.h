@@ -59,6 +59,7 @@ struct vcanbus_bus_stats {
 	u64 busy_ns;		/* time the wire was not idle (no intermission) */
 	u64 arbitration_lost;	/* lost arbitrations, all nodes together */
 	u64 errors;		/* frames ended by an error */
+	u64 slipped_ns;		/* bus time skipped: the host fell behind */
 };
 
 /* How the frame on the wire ends (wire.c). */
@@ -71,7 +72,8 @@ enum vcanbus_wire_result {
 
 /* Wire timing's state of the bus (wire.c), under bus->lock. */
 struct vcanbus_wire {
-	struct hrtimer timer;		/* fires at the end of the frame */
+	struct hrtimer timer;		/* fires at start and end of frame */
+	bool armed;			/* the timer is queued or running */
 	bool busy;			/* a frame is on the wire until end */
 	struct vcanbus_node *tx;	/* its sender; NULL when cut off */
 	struct sk_buff *skb;		/* the frame (in tx->txq); NULL: cut */
@@ -131,6 +133,12 @@ struct vcanbus_node {
 	bool rx_hold;
 };
 
+/* A bus-off node neither sends nor receives until it restarts. */
+static inline bool vcanbus_node_may_send(const struct vcanbus_node *node)
+{
+	return node->running && node->can.state != CAN_STATE_BUS_OFF;
+}
+
 /* What the bus keeps with a frame in skb->cb. */
 struct vcanbus_skb_cb {
 	u64 seq;			/* in a mailbox: arrival order */
@@ -181,6 +189,7 @@ void vcanbus_node_destroy(struct vcanbus_node *node);
 void vcanbus_node_free(struct vcanbus_node *node);
 void vcanbus_node_queue_rx(struct vcanbus_node *node, struct sk_buff *skb);
 void vcanbus_node_set_rx_hold(struct vcanbus_node *node, bool hold);
+void vcanbus_node_wake(struct vcanbus_node *node);
 
 /* errors.c APIs (fault confinement, under bus->lock): */
 void vcanbus_err_update_state(struct vcanbus_node *node, ktime_t when);

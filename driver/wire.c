@@ -4,17 +4,25 @@
  * a real wire, and the nodes with pending frames arbitrate by identifier.
  *
  * The bus clock is CLOCK_MONOTONIC. A frame starts when the bus is idle
- * (the previous frame's end plus the intermission) and the frame has been
+ * (the previous frame's end plus the intermission) and a frame has been
  * queued, or, after a stall, when the bus resumes; it ends start + its bits
- * at the sender's bit rates (frame.c). An hrtimer fires at the end of the
- * frame and completes it: every receiver gets it, and the echo, with the
- * end of frame as timestamp. If the host runs late, the timer completes
- * every frame whose end has passed, in order, each with its exact bus time.
+ * at the sender's bit rates (frame.c). An hrtimer fires at each start of
+ * frame that lies ahead, for the arbitration, and at each end of frame,
+ * which completes it: every receiver gets it, and the echo, with the end
+ * of frame as timestamp. If the host runs late, the timer completes the
+ * frames whose end has passed, in order, each with its exact bus time, at
+ * most VCANBUS_WIRE_BUDGET of them per run: the rest wait for its next run
+ * (at once), so that softirq work stays bounded, as a NAPI budget bounds a
+ * poll. A host that cannot keep up with the wire for long (the frames cost
+ * more CPU than their bus time) would leave the bus ever further behind:
+ * beyond VCANBUS_WIRE_MAX_LAG_NS the bus clock skips ahead to real time,
+ * and the bus counts the time skipped (slipped_ns).
  *
- * At each idle point, the frames that were pending by then contend: each
- * running node offers one (by its tx_order) and the lowest arbitration
- * field wins (bus.c: vcanbus_arbitration_key); equal fields go by arrival.
- * Every other node that offered a frame lost arbitration and counts it.
+ * At each start of frame, the frames that were pending by then contend:
+ * each running node offers one (by its tx_order) and the lowest
+ * arbitration field wins (bus.c: vcanbus_arbitration_key); equal fields go
+ * by arrival. Every other node that offered a frame lost arbitration and
+ * counts it.
  *
  * All under bus->lock, taken with bottom halves disabled: the timer is a
  * soft hrtimer, its callback runs in softirq context.
@@ -32,6 +40,10 @@
 #define VCANBUS_ERROR_FRAME_BITS	(6 + 8)
 /* Where a node at another bit rate loses sync: a few bits after SOF. */
 #define VCANBUS_DESYNC_BIT	6
+/* Frame ends one run of the timer completes; more wait for its next run. */
+#define VCANBUS_WIRE_BUDGET	16
+/* How far the bus clock may fall behind real time before it skips ahead. */
+#define VCANBUS_WIRE_MAX_LAG_NS	NSEC_PER_SEC
 
 /* One bit at @bt, in ns: exact, as the clock runs at a whole ns per tq. */
 static u64 vcanbus_bit_ns(const struct vcanbus_node *node,
@@ -75,12 +87,6 @@ static u64 vcanbus_wire_ns(const struct vcanbus_node *tx,
 	return ns;
 }
 
-/* A bus-off node neither sends nor receives until it restarts. */
-static bool vcanbus_wire_may_send(const struct vcanbus_node *node)
-{
-	return node->running && node->can.state != CAN_STATE_BUS_OFF;
-}
-
 /*
  * Does @rx take part in @tx's frame at all? Not the sender, not a node that
  * is down or bus-off, and not a Classical-only node facing a CAN FD frame:
@@ -91,7 +97,7 @@ static bool vcanbus_wire_involved(const struct vcanbus_node *rx,
 				  const struct vcanbus_node *tx,
 				  const struct sk_buff *skb)
 {
-	return rx != tx && vcanbus_wire_may_send(rx) &&
+	return rx != tx && vcanbus_node_may_send(rx) &&
 	       (!can_is_canfd_skb(skb) || (rx->can.ctrlmode & CAN_CTRLMODE_FD));
 }
 
@@ -125,30 +131,45 @@ bool vcanbus_wire_in_sync(const struct vcanbus_bus *bus,
 }
 
 /*
- * The winner of the arbitration at the next idle point, or NULL when no
- * frame is pending; @startp: when its frame starts.
+ * The next start of frame: the bus is idle and some node has a frame
+ * ready (KTIME_MAX: none has). A frame the host is late with starts in
+ * the past, but never more than VCANBUS_WIRE_MAX_LAG_NS before @now.
  */
-static struct vcanbus_node *vcanbus_wire_arbitrate(struct vcanbus_bus *bus,
-						   ktime_t *startp,
-						   struct sk_buff **skbp)
+static ktime_t vcanbus_wire_next_start(struct vcanbus_bus *bus, ktime_t now)
 {
-	struct vcanbus_node *node, *winner = NULL;
 	ktime_t first = KTIME_MAX, start;
-	struct sk_buff *skb, *best = NULL;
-	u64 key, best_key = 0;
+	struct vcanbus_node *node;
+	struct sk_buff *skb;
 
-	/* The bus starts the next frame when idle and a frame is there. */
 	list_for_each_entry(node, &bus->nodes, bus_list) {
-		skb = vcanbus_wire_may_send(node) ? skb_peek(&node->txq) : NULL;
+		skb = vcanbus_node_may_send(node) ? skb_peek(&node->txq) : NULL;
 		if (skb && vcanbus_skb_cb(skb)->queued < first)
 			first = vcanbus_skb_cb(skb)->queued;
 	}
 	if (first == KTIME_MAX)
-		return NULL;
+		return KTIME_MAX;
 	start = max(bus->wire.idle_at, first);
+	if (ktime_sub(now, start) > VCANBUS_WIRE_MAX_LAG_NS) {
+		bus->stats.slipped_ns += ktime_sub(now, start);
+		start = now;
+	}
+	return start;
+}
+
+/*
+ * The arbitration at start of frame @start: each node offers the frame it
+ * would send of those queued by then; the winner, or NULL.
+ */
+static struct vcanbus_node *vcanbus_wire_arbitrate(struct vcanbus_bus *bus,
+						   ktime_t start,
+						   struct sk_buff **skbp)
+{
+	struct vcanbus_node *node, *winner = NULL;
+	struct sk_buff *skb, *best = NULL;
+	u64 key, best_key = 0;
 
 	list_for_each_entry(node, &bus->nodes, bus_list) {
-		node->contending = vcanbus_wire_may_send(node) ?
+		node->contending = vcanbus_node_may_send(node) ?
 				   vcanbus_node_next_tx(node, start) : NULL;
 		skb = node->contending;
 		if (!skb)
@@ -162,7 +183,6 @@ static struct vcanbus_node *vcanbus_wire_arbitrate(struct vcanbus_bus *bus,
 			winner = node;
 		}
 	}
-	*startp = start;
 	*skbp = best;
 	return winner;
 }
@@ -237,8 +257,13 @@ vcanbus_wire_outcome(struct vcanbus_bus *bus, struct vcanbus_node *tx,
 	return VCANBUS_WIRE_OK;
 }
 
-/* Puts the next frame on the idle bus, if any. */
-static void vcanbus_wire_start(struct vcanbus_bus *bus)
+/*
+ * Puts the next frame on the idle bus if its start of frame has come by
+ * @now. Returns when the bus needs looking at again: the end of the frame
+ * it started, the start of frame ahead, or KTIME_MAX (no frame pending,
+ * or the bus stalls for want of room at a receiver).
+ */
+static ktime_t vcanbus_wire_start(struct vcanbus_bus *bus, ktime_t now)
 {
 	struct vcanbus_wire *wire = &bus->wire;
 	struct vcanbus_frame_bits bits;
@@ -248,13 +273,14 @@ static void vcanbus_wire_start(struct vcanbus_bus *bus)
 	u32 err_bit;
 	u64 ns;
 
-	tx = vcanbus_wire_arbitrate(bus, &start, &skb);
-	if (!tx)
-		return;
+	start = vcanbus_wire_next_start(bus, now);
+	if (start > now)
+		return start;		/* KTIME_MAX: nothing pending */
+	tx = vcanbus_wire_arbitrate(bus, start, &skb);
 	/* No frame goes on the wire that a receiver has no room for. */
 	if (!vcanbus_bus_room(bus, tx, skb)) {
 		vcanbus_wire_settle(bus, tx, false);
-		return;
+		return KTIME_MAX;
 	}
 	vcanbus_wire_settle(bus, tx, true);
 	WRITE_ONCE(bus->stalled, false);
@@ -277,6 +303,7 @@ static void vcanbus_wire_start(struct vcanbus_bus *bus)
 	wire->end = ktime_add_ns(start, ns);
 	wire->idle_at = ktime_add_ns(wire->end, VCANBUS_INTERMISSION_BITS *
 				     vcanbus_bit_ns(tx, &tx->can.bittiming));
+	return wire->end;
 }
 
 /* The frame went through: delivery, and the counters of all involved. */
@@ -307,9 +334,12 @@ static void vcanbus_wire_failure(struct vcanbus_bus *bus,
 	struct vcanbus_wire *wire = &bus->wire;
 	struct vcanbus_node *rx;
 
+	/*
+	 * Listening nodes too: a node in bus monitoring mode detects errors
+	 * as any receiver; it only never drives the bus (no ACK, no flag).
+	 */
 	list_for_each_entry(rx, &bus->nodes, bus_list) {
-		if (!vcanbus_wire_involved(rx, tx, skb) ||
-		    (rx->can.ctrlmode & CAN_CTRLMODE_LISTENONLY))
+		if (!vcanbus_wire_involved(rx, tx, skb))
 			continue;
 		vcanbus_err_rx(rx, !vcanbus_wire_in_sync(bus, rx, tx, skb), when);
 	}
@@ -320,9 +350,7 @@ static void vcanbus_wire_failure(struct vcanbus_bus *bus,
 		__skb_unlink(skb, &tx->txq);
 		tx->ndev->stats.tx_aborted_errors++;
 		kfree_skb(skb);
-		if (skb_queue_len(&tx->txq) < tx->tx_mailboxes &&
-		    tx->can.state != CAN_STATE_BUS_OFF)
-			netif_wake_queue(tx->ndev);
+		vcanbus_node_wake(tx);
 	}
 }
 
@@ -344,8 +372,43 @@ static void vcanbus_wire_finish(struct vcanbus_bus *bus)
 	wire->tx = NULL;
 
 	list_for_each_entry(node, &bus->nodes, bus_list)
-		if (vcanbus_wire_may_send(node))
+		if (vcanbus_node_may_send(node))
 			vcanbus_err_update_state(node, when);
+}
+
+/*
+ * Runs the bus up to @now: ends the frame on the wire, arbitrates and
+ * starts the next, and so on, ending at most VCANBUS_WIRE_BUDGET frames.
+ * Returns when the timer must fire next, KTIME_MAX: not at all.
+ */
+static ktime_t vcanbus_wire_advance(struct vcanbus_bus *bus, ktime_t now)
+{
+	struct vcanbus_wire *wire = &bus->wire;
+	unsigned int budget = VCANBUS_WIRE_BUDGET;
+	ktime_t next;
+
+	for (;;) {
+		if (wire->busy) {
+			if (wire->end > now)
+				return wire->end;
+			/*
+			 * Budget spent: the next run, right after this one,
+			 * does the rest; meanwhile the CPU serves others.
+			 */
+			if (!budget--)
+				return ktime_add_ns(now, 1);
+			vcanbus_wire_finish(bus);
+		}
+		/*
+		 * The frame of a sender that went down may end after the bus
+		 * went over to instant timing: nothing starts after it then.
+		 */
+		if (bus->timing != VCANBUS_TIMING_WIRE)
+			return KTIME_MAX;
+		next = vcanbus_wire_start(bus, now);
+		if (!wire->busy)
+			return next;
+	}
 }
 
 static enum hrtimer_restart vcanbus_wire_timer(struct hrtimer *timer)
@@ -353,21 +416,14 @@ static enum hrtimer_restart vcanbus_wire_timer(struct hrtimer *timer)
 	struct vcanbus_bus *bus = container_of(timer, struct vcanbus_bus,
 					       wire.timer);
 	enum hrtimer_restart ret = HRTIMER_NORESTART;
-	ktime_t now = ktime_get();
+	ktime_t now = ktime_get(), next;
 
 	spin_lock(&bus->lock);
-	/*
-	 * Catch up: every frame that has ended by now, in order. The frame
-	 * of a sender that went down may end after the bus went over to
-	 * instant timing: nothing starts after it then.
-	 */
-	while (bus->wire.busy && bus->wire.end <= now) {
-		vcanbus_wire_finish(bus);
-		if (bus->timing == VCANBUS_TIMING_WIRE)
-			vcanbus_wire_start(bus);
-	}
-	if (bus->wire.busy) {
-		hrtimer_set_expires(timer, bus->wire.end);
+	next = vcanbus_wire_advance(bus, now);
+	if (next == KTIME_MAX) {
+		bus->wire.armed = false;
+	} else {
+		hrtimer_set_expires(timer, next);
 		ret = HRTIMER_RESTART;
 	}
 	spin_unlock(&bus->lock);
@@ -375,23 +431,36 @@ static enum hrtimer_restart vcanbus_wire_timer(struct hrtimer *timer)
 }
 
 /**
- * vcanbus_wire_run() - start the next frame if the bus is idle
+ * vcanbus_wire_run() - start the next frame if its time has come
  * @bus: the bus, its lock held
+ *
+ * Called when a frame was queued or room was made. With a frame on the
+ * wire, its end does the rest. A timer armed for a start of frame ahead
+ * is taken back, as this frame may start earlier; if its callback runs
+ * already, that sees the frame.
  */
 void vcanbus_wire_run(struct vcanbus_bus *bus)
 {
 	struct vcanbus_wire *wire = &bus->wire;
+	ktime_t now = ktime_get(), next;
 
 	lockdep_assert_held(&bus->lock);
 
 	if (wire->busy)
 		return;
+	if (wire->armed) {
+		if (hrtimer_try_to_cancel(&wire->timer) < 0)
+			return;
+		wire->armed = false;
+	}
 	/* A bus that stalled resumes now, not back in time. */
 	if (READ_ONCE(bus->stalled))
-		wire->idle_at = max(wire->idle_at, ktime_get());
-	vcanbus_wire_start(bus);
-	if (wire->busy)
-		hrtimer_start(&wire->timer, wire->end, HRTIMER_MODE_ABS_SOFT);
+		wire->idle_at = max(wire->idle_at, now);
+	next = vcanbus_wire_advance(bus, now);
+	if (next != KTIME_MAX) {
+		wire->armed = true;
+		hrtimer_start(&wire->timer, next, HRTIMER_MODE_ABS_SOFT);
+	}
 }
 
 /* @node stops while its frame is on the wire: the frame is cut off. */

@@ -7,9 +7,13 @@ ACK: error-warning at TEC 96, error-passive at 128, then it stays at 128
 and keeps retrying; a second node acknowledges and TEC goes to 127), a
 one-shot lone node with berr-reporting (one ACK error frame, the frame
 aborted, no echo), presume-ack, a node at another bit rate (the sender
-goes bus-off after 32 attempts, every receiver counts 32), manual restart,
+goes bus-off after 32 attempts, every receiver counts 32), manual restart
+(which drops what the mailboxes held, as can-dev's restart does),
 forced bus-off with restart-ms, and injected bit errors, which a
-Classical-only node does not count on CAN FD frames.
+Classical-only node does not count on CAN FD frames; forced bus-off while
+the node's frame is on the wire (cut off, TEC stays 256, the restart drops
+it); a listen-only node at another bit rate counts an error in good and in
+destroyed frames alike.
 """
 
 import os
@@ -190,9 +194,12 @@ def bitrate_mismatch(tap):
     tap.eq('the receiver at the right bit rate got nothing', [], pending(rc))
 
     sh('ip', 'link', 'set', 'eb', 'down')
+    dropped = stat('ea', 'tx_dropped')
     tap.ok(sh('ip', 'link', 'set', 'ea', 'type', 'can', 'restart'),
            'manual restart of the bus-off node')
-    tap.eq('after the restart its frame goes through', FRAME, recv(rc))
+    tx.send(FRAME)
+    tap.eq('the restart dropped the frame it held; a new one goes through',
+           (1, FRAME), (stat('ea', 'tx_dropped') - dropped, recv(rc)))
     tap.eq('restarted: error-active, TEC 0, one restart; REC 32 - 1',
            ('ERROR-ACTIVE', 0, 1, 31),
            (state('ea'), tec('ea'), counts('ea')[3] - before[3], rec('ec')))
@@ -259,8 +266,69 @@ def fd_ignored(tap):
     tx.close()
 
 
+def bus_off_on_the_wire(tap):
+    """Forced bus-off while the node's own frame is on the wire (250 bit/s:
+    the frame takes about 260 ms): the frame is cut off, nobody gets it,
+    TEC stays 256 and the queue stays stopped; a restart drops it from the
+    mailbox, counted."""
+    setup([('ea', 250, []), ('eb', 250, [])])
+    rx = can_socket('eb')
+    frames = int(cfs_read(f'{BUS}/frames'))
+    sent = stat('ea', 'tx_packets')        # counts are cumulative
+    tx = can_socket('ea')
+    tx.send(FRAME)
+    # Written at once from here: a shell would take tens of ms to start.
+    cfs_write(f'{BUS}/ea/bus_off', '1')
+    tap.eq('bus-off on the wire: injection accepted while the frame is on '
+           'the wire', '1', cfs_read(f'{BUS}/ea/bus_off'))
+    rx.settimeout(1)
+    try:
+        got = rx.recv(16)
+    except socket.timeout:
+        got = None
+    tap.eq('bus-off on the wire: the frame is cut off, never received',
+           None, got)
+    tap.eq('bus-off on the wire: BUS-OFF, TEC 256, nothing sent or completed',
+           ('BUS-OFF', 256, 0, frames),
+           (state('ea'), tec('ea'), stat('ea', 'tx_packets') - sent,
+            int(cfs_read(f'{BUS}/frames'))))
+    dropped, aborted = stat('ea', 'tx_dropped'), stat('ea', 'tx_aborted_errors')
+    tap.ok(sh('ip', 'link', 'set', 'ea', 'type', 'can', 'restart'),
+           'bus-off on the wire: restart')
+    tap.eq('bus-off on the wire: the restart drops the mailbox\'s frame',
+           (1, 1), (stat('ea', 'tx_dropped') - dropped,
+                    stat('ea', 'tx_aborted_errors') - aborted))
+    tx.close()
+    rx.close()
+
+
+def listen_only_counts(tap):
+    """A listen-only node at another bit rate detects an error in every
+    frame, good or destroyed: REC + 1 each (it never drives the bus, so
+    the others' frames are not harmed by it)."""
+    setup([('ea', 500000, ['one-shot', 'on']), ('eb', 500000, []),
+           ('ec', 250000, ['listen-only', 'on'])])
+    sent = stat('ea', 'tx_packets')
+    aborted = stat('ea', 'tx_aborted_errors')
+    tx = can_socket('ea')
+    for _ in range(3):
+        tx.send(FRAME)
+    tap.ok(await_cond(lambda: stat('ea', 'tx_packets') == sent + 3),
+           'listen-only at 250k: three good 500k frames go through')
+    tap.eq('listen-only at 250k: REC 3 after three good frames', 3, rec('ec'))
+    cfs_write(f'{BUS}/bit_error_ppm', '1000000')
+    for _ in range(2):
+        tx.send(FRAME)
+    tap.ok(await_cond(lambda: stat('ea', 'tx_aborted_errors') == aborted + 2),
+           'listen-only at 250k: two frames destroyed by bit errors')
+    cfs_write(f'{BUS}/bit_error_ppm', '0')
+    tap.eq('listen-only at 250k: REC 5, the acknowledging node REC 2',
+           (5, 2), (rec('ec'), rec('eb')))
+    tx.close()
+
+
 def main():
-    tap = Tap(10 + 4 + 2 + 8 + 6 + 5 + 2)
+    tap = Tap(10 + 4 + 2 + 8 + 6 + 5 + 2 + 5 + 4)
     sh('modprobe', 'vcanbus')
     os.mkdir(BUS)
     try:
@@ -274,6 +342,8 @@ def main():
         forced_bus_off(tap)
         bit_errors(tap)
         fd_ignored(tap)
+        bus_off_on_the_wire(tap)
+        listen_only_counts(tap)
     finally:
         for n in NODES:
             if os.path.isdir(f'{BUS}/{n}'):

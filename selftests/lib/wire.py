@@ -12,7 +12,12 @@ without BRS.
 
 Arbitration: the same way, wa queues frames with ID 0x200 and wc with ID
 0x100 while the bus is stalled; on release all of wc's go first, then
-wa's, and wa counts one lost arbitration per frame of wc, wc none.
+wa's, and wa counts one lost arbitration per frame of wc, wc none. A frame
+queued during the intermission contends at the next start of frame.
+
+In real time: no frame of a burst or of a saturated bus is read before its
+end of frame, and a bus that two writers saturate for about 3 s delivers
+at the theoretical rate within 1 %.
 
 Random frames come from a seeded generator: the output names the seed.
 """
@@ -69,12 +74,16 @@ def send_all(s, frames):
                 time.sleep(0.001)
 
 
-def recv_all(s, n):
-    """n frames with their timestamps in ns."""
+def recv_all(s, n, arrivals=None):
+    """n frames with their timestamps (the end of frame on the bus clock)
+    in ns; @arrivals, if a list, gets the real time (CLOCK_REALTIME, the
+    bus clock's) at which each frame was read."""
     out = []
     s.settimeout(10)
     for _ in range(n):
         buf, anc, _, _ = s.recvmsg(72, socket.CMSG_SPACE(16))
+        if arrivals is not None:
+            arrivals.append(time.clock_gettime_ns(time.CLOCK_REALTIME))
         ts = None
         for level, kind, data in anc:
             if level == socket.SOL_SOCKET and kind == SO_TIMESTAMPNS:
@@ -82,6 +91,15 @@ def recv_all(s, n):
                 ts = sec * 10**9 + nsec
         out.append((buf, ts))
     return out
+
+
+def check_not_early(tap, got, arrivals, what):
+    """No frame can be read before its end of frame: the least lateness
+    (read time - end of frame) is >= 0, never clamped."""
+    late = [a - ts for (_, ts), a in zip(got, arrivals)]
+    tap.ok(min(late) >= 0, f'{what}: no frame delivered before its end of '
+           f'frame (least lateness {min(late)} ns)',
+           f'lateness per frame (ns), first 5: {late[:5]}')
 
 
 def random_frame(rng, fd):
@@ -213,7 +231,9 @@ def spacing(tap, rng, bitrate, dbitrate):
     tx = can_socket('wa', fd)
     send_all(tx, frames)
     release(tap, rx, count, what)
-    got = recv_all(rx, len(frames))
+    arrivals = []
+    got = recv_all(rx, len(frames), arrivals)
+    check_not_early(tap, got, arrivals, what)
     want = [pack(on_wire(f)) for f in frames]
     have = [unfdf(b[:len(w)]) for (b, _), w in zip(got, want)]
     bad = [(i, h.hex(), w.hex()) for i, (h, w) in enumerate(zip(have, want))
@@ -254,54 +274,127 @@ def arbitration(tap, rng):
     rx.close()
 
 
-def saturation():
-    """Diagnostic, not a pass/fail result (timing belongs in benchmarks):
-    cangen floods a 500k bus from wa (random base frames, no gap, polling
-    on ENOBUFS, so its mailboxes stay full) while candump logs them on wb;
-    the frame rate on the bus clock (candump's timestamps, in us) and on
-    the guest's wall clock against the theoretical maximum for the frames
-    that went out, and canbusload -e's view meanwhile."""
-    n = 12000       # about 2.5 s: canbusload reports once a second
+def intermission(tap):
+    """Arbitration is at start of frame: a frame queued during the
+    intermission after a frame contends with the frames that were pending
+    at its end. At 250 bit/s (intermission 12 ms): wa sends 0x300 and at
+    once 0x400; when 0x300 arrives, wc sends 0x100, which must go before
+    0x400. A try whose 0x100 was written only after the intermission
+    proves nothing and is made again (at most 10 times)."""
+    configure(['wa', 'wb', 'wc'], 250, None)
+    rx = can_socket('wb')
+    rx.setsockopt(socket.SOL_SOCKET, SO_TIMESTAMPNS, 1)
+    ta, tc = can_socket('wa'), can_socket('wc')
+    bit = 10**9 // 250
+    for attempt in range(10):
+        first = (0x300, False, 0, bytes([attempt]))
+        ta.send(pack(first))
+        ta.send(pack((0x400, False, 0, b'\x04')))
+        (_, end), = recv_all(rx, 1)
+        tc.send(pack((0x100, False, 0, b'\x01')))
+        written = time.clock_gettime_ns(time.CLOCK_REALTIME)
+        order = [struct.unpack_from('=I', b)[0] for b, _ in recv_all(rx, 2)]
+        if written < end + canbits.INTERMISSION_BITS * bit:
+            break
+    else:
+        tap.ok(False, 'intermission: a frame queued during the intermission '
+               'contends', 'in 10 tries no frame was written in time')
+        return
+    tap.eq(f'intermission: a frame queued during the intermission contends '
+           f'(0x100 written {(written - end) / 1e6:.1f} ms after the end of '
+           'frame, before 0x400 already pending)', [0x100, 0x400], order)
+    ta.close()
+    tc.close()
+    rx.close()
+
+
+def writer(node, frames):
+    """A child process that writes @frames on @node, waiting 1 ms when the
+    queue is full (a spinning writer, as cangen -p is, would take the CPU
+    the receivers need, and the bus would wait for them)."""
+    pid = os.fork()
+    if pid:
+        return pid
+    try:
+        s = can_socket(node, False)
+        send_all(s, frames)
+    finally:
+        os._exit(0)
+
+
+def saturation(tap, rng):
+    """Two writers (wa and wc, random base frames, 64 mailboxes each)
+    saturate a 500k bus for about 3 s while wb reads every frame: in real
+    time no frame arrives before its end of frame, and the frames arrive at
+    the theoretical rate within 1 %. The reader is a Python loop that may
+    fall behind now and then: the delivery's own latency is the least
+    lateness (read time - end of frame) among the first and among the last
+    quarter of the frames, so the real time the run took is the bus time
+    between its first and last frame plus how that latency changed. Also
+    printed: the rate on the bus clock, the idle gaps, and canbusload -e's
+    view meanwhile."""
+    n = 16000
     configure(['wa', 'wb', 'wc'], 500000, None)
-    # -T: ends 3 s after the last frame, even if its socket dropped some.
-    dump = subprocess.Popen(['candump', '-L', '-r', str(1 << 24), '-T',
-                             '3000', 'wb'], stdout=subprocess.PIPE,
-                            text=True)
+    rx = can_socket('wb')
+    rx.setsockopt(socket.SOL_SOCKET, SO_RCVBUFFORCE, 1 << 24)
+    rx.setsockopt(socket.SOL_SOCKET, SO_TIMESTAMPNS, 1)
     load = subprocess.Popen(['stdbuf', '-oL', 'canbusload', '-e',
                              'wb@500000'], stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, text=True)
     await_cond(lambda: ' wb ' in cfs_read('/proc/net/can/rcvlist_all'))
     start = time.monotonic()
-    run('cangen', 'wa', '-g', '0', '-p', '10', '-n', str(n))
+    pids = [writer(node, [random_frame(rng, False) for _ in range(n // 2)])
+            for node in ('wa', 'wc')]
+    arrivals = []
+    got = recv_all(rx, n, arrivals)
+    for pid in pids:
+        os.waitpid(pid, 0)
     wall = time.monotonic() - start
-    log = dump.communicate()[0].splitlines()
     load.terminate()
     out = load.communicate()[0]
-    frames, stamps = [], []
-    for line in log:                # (1700000000.123456) wb 123#DEADBEEF
-        stamp, _, frame = line.split()
-        can_id, data = frame.split('#')
-        stamps.append(round(float(stamp[1:-1]) * 1e6))
-        frames.append((int(can_id, 16), False, 0, bytes.fromhex(data)))
-    # From the second frame on the bus was busy: the theory is the sum of
-    # their durations and intermissions.
-    theory = sum(duration_ns(f, 500000, None) for f in frames[1:]) / 1000
-    bus = stamps[-1] - stamps[0]
-    print(f'# saturated 500k, {len(frames)} of {n} cangen frames logged: '
-          'bus clock '
-          f'{(len(frames) - 1) * 1e6 / bus:.1f} frames/s, theory '
-          f'{(len(frames) - 1) * 1e6 / theory:.1f} frames/s (ratio '
-          f'{theory / bus:.4f}); cangen wrote {n / wall:.1f} '
-          'frames/s', flush=True)
+    frames = []
+    for buf, _ in got:
+        can_id, length = struct.unpack_from('=IB', buf)
+        rtr = can_id & RTR
+        frames.append((can_id, False, 0, length if rtr else
+                       buf[8:8 + length]))
+    check_not_early(tap, got, arrivals, 'saturated 500k')
+    # The first SETTLE frames (the writers starting) are left out. From
+    # then on the bus was busy: the theory is the sum of the frames'
+    # durations and intermissions.
+    settle = 1000
+    m = n - settle
+    theory = sum(duration_ns(f, 500000, None) for f in frames[settle + 1:])
+    bus = got[-1][1] - got[settle][1]
+    late = [a - ts for (_, ts), a in zip(got[settle:], arrivals[settle:])]
+    quarter = m // 4
+    real = bus + min(late[-quarter:]) - min(late[:quarter])
+    tap.ok(abs(theory / real - 1) <= 0.01,
+           f'saturated 500k: {m - 1} frames arrive in real time at the '
+           f'theoretical rate within 1 % ({theory / real:.4f})',
+           f'real {real} ns, theory {theory} ns')
+    print(f'# saturated 500k: bus clock {(m - 1) * 1e9 / bus:.1f} '
+          f'frames/s, real time {(m - 1) * 1e9 / real:.1f}, theory '
+          f'{(m - 1) * 1e9 / theory:.1f} (theory/bus {theory / bus:.4f}); '
+          f'least lateness first/last quarter {min(late[:quarter]) / 1e3:.0f}/'
+          f'{min(late[-quarter:]) / 1e3:.0f} us; written at '
+          f'{n / wall:.1f} frames/s', flush=True)
+    gaps = [(got[i][1] - got[i - 1][1]) - duration_ns(frames[i], 500000, None)
+            for i in range(settle + 1, n)]
+    idle = [g for g in gaps if g]
+    print(f'# saturated 500k: {len(idle)} idle gaps between frames, '
+          f'{sum(idle) / 1e6:.2f} ms in all, the longest '
+          f'{max(idle, default=0) / 1e3:.0f} us', flush=True)
     busy = [x for x in out.splitlines() if 'wb@' in x and x.split()[1] != '0']
     for line in busy:
         print(f'# canbusload -e: {line.strip()}', flush=True)
+    rx.close()
 
 
 def main():
     seed = int(os.environ.get('VCB_WIRE_SEED', '1'))
     rng = random.Random(seed)
-    tap = Tap(2 + 5 * 4 + 7 + 1)
+    tap = Tap(2 + 6 * 4 + 7 + 1 + 2 + 1)
     print(f'# seed {seed} (VCB_WIRE_SEED)', flush=True)
     run('modprobe', 'vcanbus')
     os.mkdir(BUS)
@@ -318,7 +411,8 @@ def main():
                                   (1000000, None), (1000000, 5000000)):
             spacing(tap, rng, bitrate, dbitrate)
         arbitration(tap, rng)
-        saturation()
+        intermission(tap)
+        saturation(tap, rng)
     finally:
         for n in ('wa', 'wb', 'wc'):
             if os.path.isdir(f'{BUS}/{n}'):

@@ -4,7 +4,8 @@
 # can-utils' own check of ordering: two cansequence senders on qa and qb at
 # once, cansequence receivers (which quit at the first wrong sequence
 # number) for both streams on qc and for the other sender's stream on qa
-# and qb; every node receives exactly all frames.
+# and qb; every node receives exactly all frames, and every receiver ends
+# having read its whole stream in sequence.
 . "$(dirname "$0")/../lib/tap.sh"
 
 frames=20000
@@ -21,7 +22,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-plan 10
+plan 9
 modprobe vcanbus
 mkdir "$bus"
 echo instant > "$bus/timing"
@@ -33,9 +34,10 @@ done
 # receiver descheduled in a slow guest does not lose frames in its socket.
 sysctl -qw net.core.rmem_default=$((16 << 20))
 
-# receive NODE ID: a cansequence receiver in the background.
+# receive NODE ID: a cansequence receiver in the background; it ends after
+# the last frame of its stream, or at the first wrong sequence number.
 receive() {
-	cansequence -r --quit=1 -i "$2" "$1" > "/tmp/seq-$1-$2.log" 2>&1 &
+	cansequence -r --quit=1 --loop=$frames -i "$2" "$1" > "/tmp/seq-$1-$2.log" 2>&1 &
 	pids+=($!)
 }
 receive qc 0x10
@@ -60,11 +62,13 @@ check "qa received all of qb's" await bash -c \
 check "qb received all of qa's" await bash -c \
 	"[ \$(cat /sys/class/net/qb/statistics/rx_packets) = $frames ]"
 expect_eq "bus frames" $((2 * frames)) "$(cat "$bus/frames")"
-alive=0
+# Each receiver read every frame of its stream in sequence and ended.
+ended=0
 for p in "${pids[@]}"; do
-	kill -0 "$p" 2>/dev/null && alive=$((alive + 1))
+	await bash -c "! kill -0 $p 2>/dev/null" && wait "$p" && ended=$((ended + 1))
 done
-expect_eq "no receiver saw a wrong sequence (all 4 still running)" 4 $alive
-[ $alive = 4 ] || sed 's/^/# /' /tmp/seq-*.log
+pids=()
+expect_eq "all 4 receivers read their $frames frames in sequence" 4 $ended
+[ $ended = 4 ] || sed 's/^/# /' /tmp/seq-*.log
 check "no sequence error reported" bash -c "! grep -il 'sequence' /tmp/seq-*.log"
 finish

@@ -7,6 +7,9 @@
  * ENOBUFS. Echoes come only for completed frames; frames still in the
  * mailboxes when the sender goes down are aborted and counted, never
  * delivered or echoed. Released, the receiver gets every frame in order.
+ * A bus-off node sends nothing, whatever waits in its mailboxes, and a
+ * restart drops and counts those; a receiver that goes bus-off no longer
+ * holds the bus back.
  *
  * Nodes sa (sender, txqueuelen 10), sb (held receiver), sc on bus "stall".
  */
@@ -151,6 +154,66 @@ TEST_F(stall, ifdown_aborts_the_mailboxes)
 	ASSERT_EQ(0, hold("sb", 0));
 	EXPECT_EQ(0, expect_numbered(self->b, 0, RXQ_LEN, 0));
 	EXPECT_EQ(RXQ_LEN, bus_frames());
+}
+
+static int bus_off(const char *node)
+{
+	return vcb_sh("echo 1 > %s/stall/%s/bus_off", VCB_CFS, node);
+}
+
+/*
+ * The sender goes bus-off with full mailboxes while the bus is held back:
+ * once the receiver drains, nothing more goes out. A restart drops the
+ * four frames its mailboxes held (counted as can-dev counts what it
+ * flushes), and it sends again. (What its qdisc held is gone too: can-dev
+ * takes the carrier away at bus-off, and the stack then replaces the
+ * qdisc, as for every candev.)
+ */
+TEST_F_TIMEOUT(stall, bus_off_sender_sends_nothing, 180)
+{
+	struct can_frame f = { .can_id = 0x100, .len = 4 };
+
+	ASSERT_EQ(0, vcb_sh("ip link set sa up"));
+	open_sockets(self);
+	ASSERT_EQ(0, hold("sb", 1));
+	ASSERT_EQ(ENOBUFS, fill(self));
+	ASSERT_EQ(0, await_frames(RXQ_LEN));
+
+	ASSERT_EQ(0, bus_off("sa"));
+	ASSERT_EQ(0, hold("sb", 0));
+	EXPECT_EQ(0, expect_numbered(self->b, 0, RXQ_LEN, 0));
+	EXPECT_EQ(RXQ_LEN, bus_frames());
+	EXPECT_EQ(RXQ_LEN, vcb_stat("sa", "tx_packets"));
+	EXPECT_EQ(0, vcb_sh("ip -d link show sa | grep -q 'state BUS-OFF'"));
+
+	ASSERT_EQ(0, vcb_sh("ip link set sa type can restart"));
+	EXPECT_EQ(4, vcb_stat("sa", "tx_dropped"));
+	EXPECT_EQ(4, vcb_stat("sa", "tx_aborted_errors"));
+	EXPECT_EQ(0, vcb_stat("sa", "tx_errors"));
+	memcpy(f.data, &self->sent, 4);
+	ASSERT_EQ(0, vcb_send(self->a, &f, sizeof(f)));
+	EXPECT_EQ(0, expect_numbered(self->b, self->sent, 1, 0));
+	EXPECT_EQ(RXQ_LEN + 1, bus_frames());
+}
+
+/*
+ * The bus waits for room in sb's queue; sb goes bus-off and takes no
+ * frame any more: the bus goes on without it.
+ */
+TEST_F_TIMEOUT(stall, bus_off_receiver_holds_nothing_back, 180)
+{
+	ASSERT_EQ(0, vcb_sh("ip link set sa up"));
+	open_sockets(self);
+	ASSERT_EQ(0, hold("sb", 1));
+	ASSERT_EQ(ENOBUFS, fill(self));
+	ASSERT_EQ(0, await_frames(RXQ_LEN));
+
+	ASSERT_EQ(0, bus_off("sb"));
+	EXPECT_EQ(0, expect_numbered(self->c, 0, self->sent, 0));
+	EXPECT_EQ(self->sent, bus_frames());
+	/* What sb's queue held before, then nothing. */
+	ASSERT_EQ(0, hold("sb", 0));
+	EXPECT_EQ(0, expect_numbered(self->b, 0, RXQ_LEN, 0));
 }
 
 TEST_HARNESS_MAIN
