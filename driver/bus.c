@@ -20,8 +20,22 @@ void vcanbus_bus_init(struct vcanbus_bus *bus)
 {
 	spin_lock_init(&bus->lock);
 	INIT_LIST_HEAD(&bus->nodes);
-	bus->timing = VCANBUS_TIMING_WIRE;
+	vcanbus_bus_set_timing(bus, VCANBUS_TIMING_WIRE);
 	vcanbus_wire_init(bus);
+}
+
+/*
+ * A new timing, with its default for full receive queues unless the user
+ * chose one: in instant timing the bus holds back (nothing is lost, the
+ * senders slow down: vcan with a bus); in wire timing it keeps its pace
+ * and a receiver that cannot keep up overruns, as a controller does.
+ */
+void vcanbus_bus_set_timing(struct vcanbus_bus *bus, enum vcanbus_timing timing)
+{
+	bus->timing = timing;
+	if (!bus->rx_overflow_set)
+		bus->rx_overflow = timing == VCANBUS_TIMING_WIRE ?
+				   VCANBUS_RX_OVERRUN : VCANBUS_RX_HOLD;
 }
 
 /*
@@ -79,7 +93,7 @@ static struct vcanbus_node *vcanbus_bus_next(struct vcanbus_bus *bus,
 	struct sk_buff *skb, *best = NULL;
 
 	list_for_each_entry(node, &bus->nodes, bus_list) {
-		if (!vcanbus_node_may_send(node))
+		if (!vcanbus_node_on_bus(node))
 			continue;
 		skb = vcanbus_node_next_tx(node, KTIME_MAX);
 		if (skb && (!best ||
@@ -96,7 +110,7 @@ static struct vcanbus_node *vcanbus_bus_next(struct vcanbus_bus *bus,
 static bool vcanbus_receives(const struct vcanbus_node *rx,
 			     const struct vcanbus_node *tx, bool fd)
 {
-	if (!rx->running || rx->can.state == CAN_STATE_BUS_OFF)
+	if (!vcanbus_node_on_bus(rx))
 		return false;
 	if (rx == tx && !(rx->can.ctrlmode & CAN_CTRLMODE_LOOPBACK))
 		return false;
@@ -106,13 +120,17 @@ static bool vcanbus_receives(const struct vcanbus_node *rx,
 
 /*
  * Is there room for the frame in the queue of each node that receives it
- * (its sender needs two places: echo and, in loopback mode, RX)?
+ * (its sender needs two places: echo and, in loopback mode, RX)? When
+ * receivers overrun, only the sender's echo needs a place: a controller
+ * reports a completed transmission whatever its RX FIFO holds.
  */
 static bool vcanbus_deliverable(struct vcanbus_bus *bus,
 				struct vcanbus_node *tx, bool fd)
 {
 	struct vcanbus_node *rx;
 
+	if (bus->rx_overflow == VCANBUS_RX_OVERRUN)
+		return skb_queue_len_lockless(&tx->rxq) < VCANBUS_RXQ_LEN;
 	list_for_each_entry(rx, &bus->nodes, bus_list) {
 		unsigned int need = (rx == tx) ? 2 : 1;
 
@@ -268,6 +286,13 @@ void vcanbus_complete(struct vcanbus_bus *bus, struct vcanbus_node *tx,
 		if (!vcanbus_receives(rx, tx, fd) ||
 		    !vcanbus_wire_in_sync(bus, rx, tx, skb))
 			continue;
+		/* Overrun: the frame is lost to it alone (never its echo). */
+		if (bus->rx_overflow == VCANBUS_RX_OVERRUN &&
+		    skb_queue_len_lockless(&rx->rxq) >= VCANBUS_RXQ_LEN) {
+			vcanbus_err_rx_overflow(rx, end);
+			continue;
+		}
+		rx->rx_overrun = false;
 		rx_skb = vcanbus_rx_skb(rx, tx, skb, &wire, wire_is_skb);
 		if (!rx_skb) {
 			rx->ndev->stats.rx_dropped++;

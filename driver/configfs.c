@@ -229,7 +229,44 @@ static ssize_t vcanbus_bus_timing_store(struct config_item *item,
 		if (node->running)
 			err = -EBUSY;
 	if (!err)
-		bus->timing = timing;
+		vcanbus_bus_set_timing(bus, timing);
+	spin_unlock_bh(&bus->lock);
+	rtnl_unlock();
+	return err ?: len;
+}
+
+static const char *const vcanbus_rx_overflow_names[] = {
+	[VCANBUS_RX_HOLD]	= "hold",
+	[VCANBUS_RX_OVERRUN]	= "overrun",
+};
+
+static ssize_t vcanbus_bus_rx_overflow_show(struct config_item *item, char *page)
+{
+	return sysfs_emit(page, "%s\n", vcanbus_rx_overflow_names
+			  [READ_ONCE(to_vcanbus_bus(item)->rx_overflow)]);
+}
+
+/* Like timing: only while no node of the bus is up. */
+static ssize_t vcanbus_bus_rx_overflow_store(struct config_item *item,
+					     const char *page, size_t len)
+{
+	struct vcanbus_bus *bus = to_vcanbus_bus(item);
+	struct vcanbus_node *node;
+	int policy, err = 0;
+
+	policy = vcanbus_parse_word(page, vcanbus_rx_overflow_names,
+				    ARRAY_SIZE(vcanbus_rx_overflow_names));
+	if (policy < 0)
+		return policy;
+	rtnl_lock();
+	spin_lock_bh(&bus->lock);
+	list_for_each_entry(node, &bus->nodes, bus_list)
+		if (node->running)
+			err = -EBUSY;
+	if (!err) {
+		bus->rx_overflow = policy;
+		bus->rx_overflow_set = true;
+	}
 	spin_unlock_bh(&bus->lock);
 	rtnl_unlock();
 	return err ?: len;
@@ -340,11 +377,13 @@ static ssize_t vcanbus_bus_seed_store(struct config_item *item,
 }
 
 CONFIGFS_ATTR(vcanbus_bus_, timing);
+CONFIGFS_ATTR(vcanbus_bus_, rx_overflow);
 CONFIGFS_ATTR(vcanbus_bus_, bit_error_ppm);
 CONFIGFS_ATTR(vcanbus_bus_, seed);
 
 static struct configfs_attribute *vcanbus_bus_attrs[] = {
 	&vcanbus_bus_attr_timing,
+	&vcanbus_bus_attr_rx_overflow,
 	&vcanbus_bus_attr_frames,
 	&vcanbus_bus_attr_bits,
 	&vcanbus_bus_attr_busy_ns,

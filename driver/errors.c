@@ -7,8 +7,10 @@
  *  - A transmitter that detects an error: TEC += 8, except an
  *    error-passive transmitter whose error is a missing ACK (the frame
  *    nobody acknowledged: a lone node stays error-passive, TEC 128).
- *  - A receiver that detects an error: REC += 1. (The +8 cases, errors
- *    during its own error flag, do not arise in this model.)
+ *  - A receiver that detects an error: REC += 1; + 8 more for the node
+ *    that flagged first (at another bit rate) and then saw the others'
+ *    dominant flags. (Bit errors in a node's own error flag, the other +8
+ *    cases, do not arise in this model.)
  *  - A successful transmission: TEC -= 1; a successful reception:
  *    REC -= 1, or back to 119 from above 127 (the standard allows 119..127).
  *  - TEC or REC >= 96: error warning; >= 128: error passive; TEC > 255:
@@ -90,9 +92,13 @@ void vcanbus_err_update_state(struct vcanbus_node *node, ktime_t when)
 	}
 }
 
-/* @node detected a bus error of kind @type (CAN_ERR_PROT_*). */
+/*
+ * @node detected a bus error: @type for data[2] (CAN_ERR_PROT_*), @loc for
+ * data[3] (CAN_ERR_PROT_LOC_*), as the error code capture of a controller
+ * gives them.
+ */
 static void vcanbus_err_bus_error(struct vcanbus_node *node, bool tx, u8 type,
-				  bool ack, ktime_t when)
+				  u8 loc, bool ack, ktime_t when)
 {
 	struct can_frame *cf;
 	struct sk_buff *skb;
@@ -108,32 +114,77 @@ static void vcanbus_err_bus_error(struct vcanbus_node *node, bool tx, u8 type,
 	if (!skb)
 		return;
 	cf->can_id |= CAN_ERR_PROT | CAN_ERR_BUSERROR;
-	cf->data[2] = type;
-	if (ack) {
+	if (ack)
 		cf->can_id |= CAN_ERR_ACK;
-		cf->data[3] = CAN_ERR_PROT_LOC_ACK;
-	}
+	cf->data[2] = type | (tx ? CAN_ERR_PROT_TX : 0);
+	cf->data[3] = loc;
 	vcanbus_err_counters(node, cf);
 	vcanbus_err_queue(node, skb, when);
 }
 
 /* The transmitter's side of an error in its frame. */
-void vcanbus_err_tx(struct vcanbus_node *tx, bool ack_error, ktime_t when)
+void vcanbus_err_tx(struct vcanbus_node *tx, bool ack_error, u8 type, u8 loc,
+		    ktime_t when)
 {
 	if (!(ack_error && tx->can.state == CAN_STATE_ERROR_PASSIVE))
 		tx->tec += 8;
-	vcanbus_err_bus_error(tx, true, ack_error ? 0 : CAN_ERR_PROT_BIT,
-			      ack_error, when);
+	vcanbus_err_bus_error(tx, true, type, loc, ack_error, when);
 }
 
-/* A receiver's side: @desync, it is the node at another bit rate. */
-void vcanbus_err_rx(struct vcanbus_node *rx, bool desync, ktime_t when)
+/*
+ * A receiver's side; @flagged: it sent the first error flag and then saw
+ * another node's dominant flag (fault confinement rule 2 of ISO 11898-1
+ * and CAN 2.0: REC + 8 more).
+ */
+void vcanbus_err_rx(struct vcanbus_node *rx, bool flagged, u8 type, u8 loc,
+		    ktime_t when)
 {
-	if (rx->rec < 255)
-		rx->rec++;
-	vcanbus_err_bus_error(rx, false,
-			      desync ? CAN_ERR_PROT_FORM : CAN_ERR_PROT_STUFF,
-			      false, when);
+	rx->rec = min(rx->rec + (flagged ? 9 : 1), 255);
+	vcanbus_err_bus_error(rx, false, type, loc, false, when);
+}
+
+/*
+ * A frame lost because @node's receive queue was full (rx_overflow
+ * overrun): counted as drivers count an RX FIFO overrun, and one error
+ * frame per overrun, not per lost frame, as the controller flags it.
+ */
+void vcanbus_err_rx_overflow(struct vcanbus_node *node, ktime_t when)
+{
+	struct can_frame *cf;
+	struct sk_buff *skb;
+
+	node->ndev->stats.rx_over_errors++;
+	node->ndev->stats.rx_errors++;
+	if (node->rx_overrun)
+		return;
+	node->rx_overrun = true;
+	skb = alloc_can_err_skb(node->ndev, &cf);
+	if (!skb)
+		return;
+	cf->can_id |= CAN_ERR_CRTL;
+	cf->data[1] = CAN_ERR_CRTL_RX_OVERFLOW;
+	vcanbus_err_queue(node, skb, when);
+}
+
+/*
+ * With berr-reporting, a lost arbitration is reported as the SJA1000 and
+ * others do: CAN_ERR_LOSTARB, data[0] the bit of the arbitration field it
+ * was lost in (0: the first identifier bit; stuff bits not counted).
+ */
+void vcanbus_err_lost_arbitration(struct vcanbus_node *node, u8 bit,
+				  ktime_t when)
+{
+	struct can_frame *cf;
+	struct sk_buff *skb;
+
+	if (!(node->can.ctrlmode & CAN_CTRLMODE_BERR_REPORTING))
+		return;
+	skb = alloc_can_err_skb(node->ndev, &cf);
+	if (!skb)
+		return;
+	cf->can_id |= CAN_ERR_LOSTARB;
+	cf->data[0] = bit;
+	vcanbus_err_queue(node, skb, when);
 }
 
 void vcanbus_err_tx_ok(struct vcanbus_node *tx)
@@ -166,5 +217,7 @@ void vcanbus_err_reset(struct vcanbus_node *node)
 {
 	node->tec = 0;
 	node->rec = 0;
+	node->tx_ready = 0;
+	node->recovery = 0;
 	node->can.state = CAN_STATE_ERROR_ACTIVE;
 }

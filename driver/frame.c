@@ -22,31 +22,52 @@
  * which cannot change the frame's length, is not computed.
  *
  * With BRS, the bits from ESI to the last CRC bit (stuff bits included)
- * are counted at the data bit rate, the rest at the nominal one: the real
- * switch happens at the BRS and CRC delimiter sample points, which this
- * whole-bit count approximates.
+ * are counted as data-phase bits, the rest as nominal ones; the rate
+ * really switches at the BRS and CRC delimiter sample points, which
+ * wire.c accounts for in the time of those two bits.
+ *
+ * vcanbus_frame_probe() walks the same bit stream to a given bit and says
+ * which field it is in (CAN_ERR_PROT_LOC_*) and its level, for the error
+ * frames of wire timing.
  *
  * The same code is checked on the host, bit for bit, against an
  * independent reference (selftests/lib/canbits.py), which is itself
  * checked against published frames and can-utils' canbusload -e.
  */
 #include <linux/can/dev.h>
+#include <linux/can/error.h>
 
 #include "frame.h"
 
 #define CAN_CRC15_POLY	0x4599
 
-/* The bit stream being counted: stuffing state, CRC-15, bits per phase. */
-struct vcanbus_wire {
+/*
+ * The bit stream being counted: stuffing state, CRC-15, bits per phase,
+ * and, when probing, the field and level of one bit.
+ */
+struct vcanbus_bitstream {
 	u32 bits[2];	/* [0] nominal, [1] data phase */
 	u32 stuff;
 	u16 crc;	/* CRC-15 of Classical CAN */
 	u8 last;	/* the previous bit on the wire */
 	u8 run;		/* equal bits in a row, stuff bits included */
 	u8 phase;	/* 1 from BRS on */
+	u8 loc;		/* the field being sent: CAN_ERR_PROT_LOC_* */
+	u32 fdf;	/* the FDF bit's position (CAN FD) */
+	struct vcanbus_bit_probe *probe;
 };
 
-static void vcanbus_wire_crc15(struct vcanbus_wire *w, u8 bit)
+/* The next bit, of level @bit, goes out: the probe may be waiting for it. */
+static void vcanbus_wire_emit(struct vcanbus_bitstream *w, u8 bit)
+{
+	if (w->probe && w->bits[0] + w->bits[1] == w->probe->at) {
+		w->probe->loc = w->loc;
+		w->probe->level = bit;
+	}
+	w->bits[w->phase]++;
+}
+
+static void vcanbus_wire_crc15(struct vcanbus_bitstream *w, u8 bit)
 {
 	bool feedback = bit ^ (w->crc >> 14);
 
@@ -56,7 +77,7 @@ static void vcanbus_wire_crc15(struct vcanbus_wire *w, u8 bit)
 }
 
 /* One bit of the dynamically stuffed part. */
-static void vcanbus_wire_bit(struct vcanbus_wire *w, u8 bit)
+static void vcanbus_wire_bit(struct vcanbus_bitstream *w, u8 bit)
 {
 	/*
 	 * The stuff bit after five equal bits goes out before the next bit,
@@ -66,9 +87,9 @@ static void vcanbus_wire_bit(struct vcanbus_wire *w, u8 bit)
 		w->last = !w->last;
 		w->run = 1;
 		w->stuff++;
-		w->bits[w->phase]++;
+		vcanbus_wire_emit(w, w->last);
 	}
-	w->bits[w->phase]++;
+	vcanbus_wire_emit(w, bit);
 	if (bit == w->last) {
 		w->run++;
 	} else {
@@ -78,7 +99,7 @@ static void vcanbus_wire_bit(struct vcanbus_wire *w, u8 bit)
 }
 
 /* A field of @n bits, most significant first; @crc: covered by CRC-15. */
-static void vcanbus_wire_field(struct vcanbus_wire *w, u32 value, int n,
+static void vcanbus_wire_field(struct vcanbus_bitstream *w, u32 value, int n,
 			       bool crc)
 {
 	while (n--) {
@@ -90,33 +111,48 @@ static void vcanbus_wire_field(struct vcanbus_wire *w, u32 value, int n,
 	}
 }
 
+/* A field as above, at location @loc (CAN_ERR_PROT_LOC_*). */
+static void vcanbus_wire_at(struct vcanbus_bitstream *w, u8 loc, u32 value,
+			    int n, bool crc)
+{
+	w->loc = loc;
+	vcanbus_wire_field(w, value, n, crc);
+}
+
 /* SOF and arbitration field up to the bit before the DLC (or FDF). */
-static void vcanbus_wire_head(struct vcanbus_wire *w, canid_t id, u8 rtr,
+static void vcanbus_wire_head(struct vcanbus_bitstream *w, canid_t id, u8 rtr,
 			      bool crc)
 {
-	vcanbus_wire_field(w, 0, 1, crc);				/* SOF */
+	canid_t base = (id & CAN_EFF_FLAG) ? (id & CAN_EFF_MASK) >> 18 :
+					     id & CAN_SFF_MASK;
+
+	vcanbus_wire_at(w, CAN_ERR_PROT_LOC_SOF, 0, 1, crc);
+	vcanbus_wire_at(w, CAN_ERR_PROT_LOC_ID28_21, base >> 3, 8, crc);
+	vcanbus_wire_at(w, CAN_ERR_PROT_LOC_ID20_18, base, 3, crc);
 	if (id & CAN_EFF_FLAG) {
-		vcanbus_wire_field(w, (id & CAN_EFF_MASK) >> 18, 11, crc);
-		vcanbus_wire_field(w, 3, 2, crc);			/* SRR IDE */
-		vcanbus_wire_field(w, id & 0x3ffff, 18, crc);
-		vcanbus_wire_field(w, rtr, 1, crc);		/* RTR / RRS */
+		vcanbus_wire_at(w, CAN_ERR_PROT_LOC_SRTR, 1, 1, crc);
+		vcanbus_wire_at(w, CAN_ERR_PROT_LOC_IDE, 1, 1, crc);
+		vcanbus_wire_at(w, CAN_ERR_PROT_LOC_ID17_13, id >> 13, 5, crc);
+		vcanbus_wire_at(w, CAN_ERR_PROT_LOC_ID12_05, id >> 5, 8, crc);
+		vcanbus_wire_at(w, CAN_ERR_PROT_LOC_ID04_00, id, 5, crc);
+		vcanbus_wire_at(w, CAN_ERR_PROT_LOC_RTR, rtr, 1, crc);
 	} else {
-		vcanbus_wire_field(w, id & CAN_SFF_MASK, 11, crc);
-		vcanbus_wire_field(w, rtr, 1, crc);		/* RTR / RRS */
-		vcanbus_wire_field(w, 0, 1, crc);			/* IDE */
+		vcanbus_wire_at(w, CAN_ERR_PROT_LOC_RTR, rtr, 1, crc);
+		vcanbus_wire_at(w, CAN_ERR_PROT_LOC_IDE, 0, 1, crc);
 	}
 }
 
-static void vcanbus_wire_data(struct vcanbus_wire *w, const u8 *data,
+static void vcanbus_wire_data(struct vcanbus_bitstream *w, const u8 *data,
 			      unsigned int len, bool crc)
 {
 	unsigned int i;
 
+	w->loc = CAN_ERR_PROT_LOC_DATA;
 	for (i = 0; i < len; i++)
 		vcanbus_wire_field(w, data[i], 8, crc);
 }
 
-static void vcanbus_frame_bits_cc(struct vcanbus_wire *w,
+static void vcanbus_frame_bits_cc(struct vcanbus_bitstream *w,
 				  const struct can_frame *cf)
 {
 	bool rtr = cf->can_id & CAN_RTR_FLAG;
@@ -129,20 +165,20 @@ static void vcanbus_frame_bits_cc(struct vcanbus_wire *w,
 
 	vcanbus_wire_head(w, cf->can_id, rtr, true);
 	if (cf->can_id & CAN_EFF_FLAG)
-		vcanbus_wire_field(w, 0, 1, true);			/* r1 */
-	vcanbus_wire_field(w, 0, 1, true);				/* r0 */
-	vcanbus_wire_field(w, dlc, 4, true);
+		vcanbus_wire_at(w, CAN_ERR_PROT_LOC_RES1, 0, 1, true);
+	vcanbus_wire_at(w, CAN_ERR_PROT_LOC_RES0, 0, 1, true);
+	vcanbus_wire_at(w, CAN_ERR_PROT_LOC_DLC, dlc, 4, true);
 	if (!rtr)
 		vcanbus_wire_data(w, cf->data, cf->len, true);
-	vcanbus_wire_field(w, w->crc, 15, false);
+	vcanbus_wire_at(w, CAN_ERR_PROT_LOC_CRC_SEQ, w->crc, 15, false);
 	/* Five equal bits at the end of the CRC still get a stuff bit. */
 	if (w->run == 5) {
 		w->stuff++;
-		w->bits[0]++;
+		vcanbus_wire_emit(w, !w->last);
 	}
 }
 
-static void vcanbus_frame_bits_fd(struct vcanbus_wire *w,
+static void vcanbus_frame_bits_fd(struct vcanbus_bitstream *w,
 				  const struct canfd_frame *cf, bool iso)
 {
 	unsigned int crc_bits = cf->len > 16 ? 21 : 17;
@@ -154,17 +190,59 @@ static void vcanbus_frame_bits_fd(struct vcanbus_wire *w,
 	/* One fixed stuff bit first, one after every fourth bit after it. */
 	unsigned int fixed = 1 + (count_bits + crc_bits - 1) / 4;
 
+	unsigned int i;
+
 	vcanbus_wire_head(w, cf->can_id, 0, false);
-	vcanbus_wire_field(w, 2, 2, false);				/* FDF res */
-	vcanbus_wire_field(w, !!(cf->flags & CANFD_BRS), 1, false);
+	/*
+	 * FDF takes the place of r1 (extended format) or r0 (base format)
+	 * of a Classical frame, res that of r0.
+	 */
+	w->fdf = w->bits[0] + (w->run == 5);	/* after a pending stuff bit */
+	vcanbus_wire_at(w, (cf->can_id & CAN_EFF_FLAG) ? CAN_ERR_PROT_LOC_RES1 :
+			CAN_ERR_PROT_LOC_RES0, 1, 1, false);
+	vcanbus_wire_at(w, CAN_ERR_PROT_LOC_RES0, 0, 1, false);	/* res */
+	/* BRS and ESI have no location code of their own. */
+	vcanbus_wire_at(w, CAN_ERR_PROT_LOC_UNSPEC,
+			!!(cf->flags & CANFD_BRS), 1, false);
 	if (cf->flags & CANFD_BRS)
 		w->phase = 1;
 	vcanbus_wire_field(w, !!(cf->flags & CANFD_ESI), 1, false);
-	vcanbus_wire_field(w, can_fd_len2dlc(cf->len), 4, false);
+	vcanbus_wire_at(w, CAN_ERR_PROT_LOC_DLC, can_fd_len2dlc(cf->len), 4,
+			false);
 	vcanbus_wire_data(w, cf->data, cf->len, false);
 	/* A stuff condition at the last data bit is dropped (w->run). */
 
-	w->bits[w->phase] += fixed + count_bits + crc_bits;
+	/*
+	 * Stuff count, CRC and their fixed stuff bits: their levels are not
+	 * computed (the length is fixed), so a probe there gets none.
+	 */
+	w->loc = CAN_ERR_PROT_LOC_CRC_SEQ;
+	for (i = 0; i < fixed + count_bits + crc_bits; i++)
+		vcanbus_wire_emit(w, VCANBUS_LEVEL_UNKNOWN);
+}
+
+static void vcanbus_frame_walk(const struct canfd_frame *cf, bool fd, bool iso,
+			       struct vcanbus_bitstream *w)
+{
+	/* CRC delimiter, ACK slot, ACK delimiter, EOF: as the sender sends them */
+	static const u8 tail[][2] = {
+		{ CAN_ERR_PROT_LOC_CRC_DEL, 1 }, { CAN_ERR_PROT_LOC_ACK, 1 },
+		{ CAN_ERR_PROT_LOC_ACK_DEL, 1 }, { CAN_ERR_PROT_LOC_EOF, 1 },
+		{ CAN_ERR_PROT_LOC_EOF, 1 }, { CAN_ERR_PROT_LOC_EOF, 1 },
+		{ CAN_ERR_PROT_LOC_EOF, 1 }, { CAN_ERR_PROT_LOC_EOF, 1 },
+		{ CAN_ERR_PROT_LOC_EOF, 1 }, { CAN_ERR_PROT_LOC_EOF, 1 },
+	};
+	unsigned int i;
+
+	if (fd)
+		vcanbus_frame_bits_fd(w, cf, iso);
+	else
+		vcanbus_frame_bits_cc(w, (const struct can_frame *)cf);
+	w->phase = 0;
+	for (i = 0; i < ARRAY_SIZE(tail); i++) {
+		w->loc = tail[i][0];
+		vcanbus_wire_emit(w, tail[i][1]);
+	}
 }
 
 /**
@@ -172,20 +250,38 @@ static void vcanbus_frame_bits_fd(struct vcanbus_wire *w,
  * @cf: the frame as the stack gave it (a struct can_frame when !@fd)
  * @fd: a CAN FD frame
  * @iso: CAN FD as in ISO 11898-1:2015 (the node is not in fd-non-iso mode)
- * @bits: nominal and data-phase bits and the dynamic stuff bits among them;
- *	  the intermission (VCANBUS_INTERMISSION_BITS) is not included
+ * @bits: nominal and data-phase bits and the dynamic stuff bits among them,
+ *	  the FDF bit's position; the intermission
+ *	  (VCANBUS_INTERMISSION_BITS) is not included
  */
 void vcanbus_frame_bits(const struct canfd_frame *cf, bool fd, bool iso,
 			struct vcanbus_frame_bits *bits)
 {
-	struct vcanbus_wire w = { .last = 1 };	/* the idle bus is recessive */
+	struct vcanbus_bitstream w = { .last = 1 };	/* the idle bus is recessive */
 
-	if (fd)
-		vcanbus_frame_bits_fd(&w, cf, iso);
-	else
-		vcanbus_frame_bits_cc(&w, (const struct can_frame *)cf);
-	/* CRC delimiter, ACK slot, ACK delimiter, EOF */
-	bits->nominal = w.bits[0] + 1 + 2 + 7;
+	vcanbus_frame_walk(cf, fd, iso, &w);
+	bits->nominal = w.bits[0];
 	bits->data = w.bits[1];
 	bits->stuff = w.stuff;
+	bits->fdf = w.fdf;
+}
+
+/**
+ * vcanbus_frame_probe() - where in the frame a bit is
+ * @cf: the frame, as for vcanbus_frame_bits()
+ * @fd: a CAN FD frame
+ * @iso: CAN FD as in ISO 11898-1:2015
+ * @probe: @probe->at, the bit's position from SOF (0), stuff bits counted;
+ *	   gets its field (CAN_ERR_PROT_LOC_*) and its level as the sender
+ *	   sends it (0 dominant, 1 recessive, VCANBUS_LEVEL_UNKNOWN in the
+ *	   CRC field of a CAN FD frame)
+ */
+void vcanbus_frame_probe(const struct canfd_frame *cf, bool fd, bool iso,
+			 struct vcanbus_bit_probe *probe)
+{
+	struct vcanbus_bitstream w = { .last = 1, .probe = probe };
+
+	probe->loc = CAN_ERR_PROT_LOC_UNSPEC;
+	probe->level = VCANBUS_LEVEL_UNKNOWN;
+	vcanbus_frame_walk(cf, fd, iso, &w);
 }

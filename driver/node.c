@@ -245,12 +245,16 @@ static void vcanbus_node_abort_tx(struct vcanbus_node *node, bool restart)
 	}
 }
 
-/* The queue goes again when a mailbox is free and the node may send. */
+/*
+ * The queue goes again when a mailbox is free and the node is not
+ * bus-off (during a bus-off recovery sequence, frames wait in it).
+ */
 void vcanbus_node_wake(struct vcanbus_node *node)
 {
 	lockdep_assert_held(&node->bus->lock);
 
-	if (netif_queue_stopped(node->ndev) && vcanbus_node_may_send(node) &&
+	if (netif_queue_stopped(node->ndev) && node->running &&
+	    node->can.state != CAN_STATE_BUS_OFF &&
 	    skb_queue_len(&node->txq) < node->tx_mailboxes)
 		netif_wake_queue(node->ndev);
 }
@@ -311,6 +315,7 @@ static int vcanbus_node_set_mode(struct net_device *ndev, enum can_mode mode)
 	if (node->running) {
 		vcanbus_node_abort_tx(node, true);
 		vcanbus_err_reset(node);
+		vcanbus_wire_restart(node->bus, node);
 		vcanbus_node_wake(node);
 		/* A bus that stalled on room in this node's queue goes on. */
 		vcanbus_bus_run(node->bus);

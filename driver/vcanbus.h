@@ -26,6 +26,7 @@
 #include <linux/spinlock.h>
 
 #include "compat.h"
+#include "frame.h"
 
 #define VCANBUS_NAME		"vcanbus"
 
@@ -45,6 +46,12 @@
 enum vcanbus_timing {
 	VCANBUS_TIMING_INSTANT,
 	VCANBUS_TIMING_WIRE,
+};
+
+/* What a receiving node whose queue is full does to the bus. */
+enum vcanbus_rx_overflow {
+	VCANBUS_RX_HOLD,	/* the bus waits for room: nothing lost */
+	VCANBUS_RX_OVERRUN,	/* the node loses the frame, as a full RX FIFO */
 };
 
 enum vcanbus_tx_order {
@@ -67,7 +74,10 @@ enum vcanbus_wire_result {
 	VCANBUS_WIRE_OK,
 	VCANBUS_WIRE_ACK_ERROR,		/* nobody acknowledged it */
 	VCANBUS_WIRE_BIT_ERROR,		/* injected: the sender saw a bit flip */
-	VCANBUS_WIRE_FORM_ERROR,	/* a receiver at another bit rate */
+	VCANBUS_WIRE_DESTROYED,		/* a receiver's error flag: another
+					 * bit rate, Classical-only, the other
+					 * CAN FD protocol
+					 */
 };
 
 /* Wire timing's state of the bus (wire.c), under bus->lock. */
@@ -78,6 +88,12 @@ struct vcanbus_wire {
 	struct vcanbus_node *tx;	/* its sender; NULL when cut off */
 	struct sk_buff *skb;		/* the frame (in tx->txq); NULL: cut */
 	enum vcanbus_wire_result result;
+	struct vcanbus_frame_bits bits;	/* the frame's bits */
+	u32 err_bit;			/* where the error is seen first */
+	u8 err_level;			/* the sender's level there */
+	u8 err_loc;			/* its field, CAN_ERR_PROT_LOC_* */
+	u8 flag_loc;			/* the field the error flag starts in */
+	bool superposed;		/* a second node's active flag follows */
 	ktime_t end;			/* its end, or of its error frame */
 	ktime_t idle_at;		/* the bus is idle again: end + intermission */
 
@@ -94,6 +110,8 @@ struct vcanbus_bus {
 	spinlock_t lock;
 	struct list_head nodes;		/* vcanbus_node.bus_list */
 	enum vcanbus_timing timing;
+	enum vcanbus_rx_overflow rx_overflow;
+	bool rx_overflow_set;		/* by the user, else timing's default */
 	/*
 	 * A receiver's rxq was full: the scheduler stopped. Written under
 	 * lock, read without it by the NAPI polls that restart it.
@@ -118,12 +136,24 @@ struct vcanbus_node {
 					 */
 	struct sk_buff *contending;	/* wire.c, during an arbitration */
 	u16 tec, rec;			/* ISO 11898-1 error counters (wire) */
+	/*
+	 * Wire timing: the earliest start of its next frame (suspend
+	 * transmission of an error-passive transmitter), and the bus-off
+	 * recovery sequences it still has to see (11 recessive bits each)
+	 * before it takes part in the bus again, counted from recovery_from.
+	 */
+	ktime_t tx_ready;
+	u16 recovery;
+	ktime_t recovery_from;
 
 	/* changed only while the netdev is down (under RTNL): */
 	unsigned int tx_mailboxes;
 	enum vcanbus_tx_order tx_order;
 
 	struct sk_buff_head rxq;	/* frames for the stack, in bus order */
+	bool rx_overrun;		/* under bus->lock: it lost a frame and
+					 * has not received one since
+					 */
 	struct napi_struct napi;
 	/*
 	 * Fault injection: the NAPI poll hands nothing to the stack, as a
@@ -133,10 +163,15 @@ struct vcanbus_node {
 	bool rx_hold;
 };
 
-/* A bus-off node neither sends nor receives until it restarts. */
-static inline bool vcanbus_node_may_send(const struct vcanbus_node *node)
+/*
+ * Does the node take part in the bus (send, acknowledge, receive)? Not when
+ * down, nor bus-off, nor after a restart until its bus-off recovery
+ * sequence is complete (wire timing).
+ */
+static inline bool vcanbus_node_on_bus(const struct vcanbus_node *node)
 {
-	return node->running && node->can.state != CAN_STATE_BUS_OFF;
+	return node->running && node->can.state != CAN_STATE_BUS_OFF &&
+	       !node->recovery;
 }
 
 /* What the bus keeps with a frame in skb->cb. */
@@ -160,6 +195,7 @@ union vcanbus_frame {
 
 /* bus.c APIs: */
 void vcanbus_bus_init(struct vcanbus_bus *bus);
+void vcanbus_bus_set_timing(struct vcanbus_bus *bus, enum vcanbus_timing timing);
 void vcanbus_bus_run(struct vcanbus_bus *bus);
 void vcanbus_bus_kick(struct vcanbus_bus *bus);
 u64 vcanbus_arbitration_key(const struct sk_buff *skb);
@@ -177,6 +213,7 @@ void vcanbus_wire_exit(struct vcanbus_bus *bus);
 void vcanbus_wire_run(struct vcanbus_bus *bus);
 void vcanbus_wire_abort(struct vcanbus_bus *bus, struct vcanbus_node *node);
 void vcanbus_wire_set_seed(struct vcanbus_bus *bus, u32 seed);
+void vcanbus_wire_restart(struct vcanbus_bus *bus, struct vcanbus_node *node);
 bool vcanbus_wire_in_sync(const struct vcanbus_bus *bus,
 			  const struct vcanbus_node *rx,
 			  const struct vcanbus_node *tx,
@@ -193,8 +230,13 @@ void vcanbus_node_wake(struct vcanbus_node *node);
 
 /* errors.c APIs (fault confinement, under bus->lock): */
 void vcanbus_err_update_state(struct vcanbus_node *node, ktime_t when);
-void vcanbus_err_tx(struct vcanbus_node *tx, bool ack_error, ktime_t when);
-void vcanbus_err_rx(struct vcanbus_node *rx, bool desync, ktime_t when);
+void vcanbus_err_tx(struct vcanbus_node *tx, bool ack_error, u8 type, u8 loc,
+		    ktime_t when);
+void vcanbus_err_rx(struct vcanbus_node *rx, bool flagged, u8 type, u8 loc,
+		    ktime_t when);
+void vcanbus_err_lost_arbitration(struct vcanbus_node *node, u8 bit,
+				  ktime_t when);
+void vcanbus_err_rx_overflow(struct vcanbus_node *node, ktime_t when);
 void vcanbus_err_tx_ok(struct vcanbus_node *tx);
 void vcanbus_err_rx_ok(struct vcanbus_node *rx);
 void vcanbus_err_force_bus_off(struct vcanbus_node *node);

@@ -36,8 +36,11 @@
 
 /* CRC delimiter, ACK slot and delimiter, EOF: always at the nominal rate. */
 #define VCANBUS_TAIL_BITS	10
-/* Error flag and error delimiter after a detected error. */
-#define VCANBUS_ERROR_FRAME_BITS	(6 + 8)
+/* Suspend transmission of an error-passive transmitter, in bits. */
+#define VCANBUS_SUSPEND_BITS	8
+/* Bus-off recovery: this many sequences of 11 recessive bits. */
+#define VCANBUS_RECOVERY_SEQUENCES	128
+#define VCANBUS_RECOVERY_BITS	11
 /* Where a node at another bit rate loses sync: a few bits after SOF. */
 #define VCANBUS_DESYNC_BIT	6
 /* Frame ends one run of the timer completes; more wait for its next run. */
@@ -45,12 +48,26 @@
 /* How far the bus clock may fall behind real time before it skips ahead. */
 #define VCANBUS_WIRE_MAX_LAG_NS	NSEC_PER_SEC
 
-/* One bit at @bt, in ns: exact, as the clock runs at a whole ns per tq. */
+/* @tq time quanta at @bt, in ns: exact, as the clock runs at a whole ns per tq. */
+static u64 vcanbus_tq_ns(const struct vcanbus_node *node,
+			 const struct can_bittiming *bt, u32 tq)
+{
+	return div_u64((u64)bt->brp * tq * NSEC_PER_SEC, node->can.clock.freq);
+}
+
+/* One bit at @bt, in ns. */
 static u64 vcanbus_bit_ns(const struct vcanbus_node *node,
 			  const struct can_bittiming *bt)
 {
-	return div_u64((u64)bt->brp * can_bit_time(bt) * NSEC_PER_SEC,
-		       node->can.clock.freq);
+	return vcanbus_tq_ns(node, bt, can_bit_time(bt));
+}
+
+/* From a bit's start to its sample point at @bt, in ns. */
+static u64 vcanbus_sample_ns(const struct vcanbus_node *node,
+			     const struct can_bittiming *bt)
+{
+	return vcanbus_tq_ns(node, bt, CAN_SYNC_SEG + bt->prop_seg +
+			     bt->phase_seg1);
 }
 
 /* The bits @skb from @tx takes on the wire, SOF to EOF. */
@@ -67,67 +84,183 @@ static void vcanbus_wire_bits(const struct vcanbus_node *tx,
 
 /*
  * The time the first @nbits bits of the frame take (all of it: nominal +
- * data bits): up to the data phase and from the CRC delimiter on at the
- * nominal bit rate, the data phase at the data bit rate.
+ * data bits). Without a bit rate switch every bit is a nominal one. With
+ * BRS the rate switches at the sample point of the BRS bit and back at
+ * the sample point of the CRC delimiter (ISO 11898-1:2015, 11.3.1.3 and
+ * 11.3.1.4): those two bits are each partly nominal and partly data
+ * phase; the bits between (ESI to the last CRC bit) are data-phase bits.
  */
 static u64 vcanbus_wire_ns(const struct vcanbus_node *tx,
 			   const struct vcanbus_frame_bits *bits, u32 nbits)
 {
-	u64 nbit = vcanbus_bit_ns(tx, &tx->can.bittiming);
-	u32 head = bits->nominal - VCANBUS_TAIL_BITS;
-	u32 n = min(nbits, head);
-	u64 ns = n * nbit;
+	const struct can_bittiming *nbt = &tx->can.bittiming;
+	const struct can_bittiming *dbt = vcanbus_data_bittiming(&tx->can);
+	u64 nbit = vcanbus_bit_ns(tx, nbt), dbit, nsp, dsp;
+	/* BRS is the last bit before the data phase. */
+	u32 brs = bits->nominal - VCANBUS_TAIL_BITS;
+	u64 ns;
 
-	if (nbits > head && bits->data) {
-		n = min(nbits - head, bits->data);
-		ns += n * vcanbus_bit_ns(tx, vcanbus_data_bittiming(&tx->can));
-	}
-	if (nbits > head + bits->data)
-		ns += (nbits - head - bits->data) * nbit;
+	if (!bits->data)
+		return nbits * nbit;
+	dbit = vcanbus_bit_ns(tx, dbt);
+	nsp = vcanbus_sample_ns(tx, nbt);
+	dsp = vcanbus_sample_ns(tx, dbt);
+
+	ns = min(nbits, brs - 1) * nbit;
+	if (nbits >= brs)				/* BRS */
+		ns += nsp + (dbit - dsp);
+	if (nbits > brs)				/* ESI .. CRC */
+		ns += min(nbits - brs, bits->data) * dbit;
+	if (nbits > brs + bits->data)			/* CRC delimiter */
+		ns += dsp + (nbit - nsp);
+	if (nbits > brs + bits->data + 1)		/* ACK .. EOF */
+		ns += (nbits - brs - bits->data - 1) * nbit;
 	return ns;
 }
 
 /*
- * Does @rx take part in @tx's frame at all? Not the sender, not a node that
- * is down or bus-off, and not a Classical-only node facing a CAN FD frame:
- * it ignores it (the protocol exception of FD-capable controllers), with
- * no ACK, no error and no count.
+ * Does @rx take part in @tx's frame at all? Not the sender, and not a node
+ * that is down, bus-off or in its bus-off recovery.
  */
 static bool vcanbus_wire_involved(const struct vcanbus_node *rx,
-				  const struct vcanbus_node *tx,
-				  const struct sk_buff *skb)
+				  const struct vcanbus_node *tx)
 {
-	return rx != tx && vcanbus_node_may_send(rx) &&
-	       (!can_is_canfd_skb(skb) || (rx->can.ctrlmode & CAN_CTRLMODE_FD));
+	return rx != tx && vcanbus_node_on_bus(rx);
 }
 
+/* How a node reads a frame on the wire. */
+enum vcanbus_reading {
+	VCANBUS_READS,		/* as it was sent */
+	VCANBUS_LOSES_SYNC,	/* another nominal bit rate: a form error */
+	VCANBUS_LOSES_DATA,	/* another data bit rate: a form error */
+	VCANBUS_NO_FD,		/* fd off: a form error at the FDF bit */
+	VCANBUS_CRC_MISMATCH,	/* the other CAN FD protocol: a CRC error */
+};
+
+static enum vcanbus_reading vcanbus_wire_reading(const struct vcanbus_node *rx,
+						 const struct vcanbus_node *tx,
+						 const struct sk_buff *skb)
+{
+	const struct canfd_frame *cf = (const struct canfd_frame *)skb->data;
+	bool fd = can_is_canfd_skb(skb);
+
+	if (rx == tx)
+		return VCANBUS_READS;
+	if (vcanbus_bit_ns(rx, &rx->can.bittiming) !=
+	    vcanbus_bit_ns(tx, &tx->can.bittiming))
+		return VCANBUS_LOSES_SYNC;
+	if (!fd)
+		return VCANBUS_READS;
+	/*
+	 * A node with fd off is a Classical controller: a recessive FDF bit
+	 * is a form error to it (ISO 11898-1:2015; the protocol exception
+	 * that would let it ignore the frame is an option vcanbus's
+	 * controllers do not have).
+	 */
+	if (!(rx->can.ctrlmode & CAN_CTRLMODE_FD))
+		return VCANBUS_NO_FD;
+	if ((cf->flags & CANFD_BRS) &&
+	    vcanbus_bit_ns(rx, vcanbus_data_bittiming(&rx->can)) !=
+	    vcanbus_bit_ns(tx, vcanbus_data_bittiming(&tx->can)))
+		return VCANBUS_LOSES_DATA;
+	/* ISO and non-ISO CAN FD differ in the CRC field. */
+	if ((rx->can.ctrlmode ^ tx->can.ctrlmode) & CAN_CTRLMODE_FD_NON_ISO)
+		return VCANBUS_CRC_MISMATCH;
+	return VCANBUS_READS;
+}
+
+/*
+ * Where a node that does not read the frame sees the error, and what
+ * (data[2] of its error frame; the location is the field of that bit but
+ * for a CRC error, which is one of the CRC sequence: see
+ * vcanbus_reading_loc()).
+ */
+static u32 vcanbus_reading_error(enum vcanbus_reading r,
+				 const struct vcanbus_frame_bits *bits,
+				 u8 *type)
+{
+	*type = CAN_ERR_PROT_FORM;
+	switch (r) {
+	case VCANBUS_LOSES_SYNC:
+		return VCANBUS_DESYNC_BIT;
+	case VCANBUS_LOSES_DATA:
+		return bits->nominal - VCANBUS_TAIL_BITS;	/* after BRS */
+	case VCANBUS_NO_FD:
+		return bits->fdf;
+	case VCANBUS_CRC_MISMATCH:
+		/* Flagged after the ACK delimiter: the error is seen there. */
+		*type = CAN_ERR_PROT_UNSPEC;
+		return bits->nominal + bits->data - 8;
+	default:
+		return U32_MAX;
+	}
+}
+
+/* The location (data[3]) a node reports for its own error at bit @at. */
+static u8 vcanbus_reading_loc(enum vcanbus_reading r,
+			      const struct vcanbus_node *tx,
+			      const struct sk_buff *skb, u32 at);
+
 /**
- * vcanbus_wire_in_sync() - does @rx sample @tx's frame at its bit rates?
+ * vcanbus_wire_in_sync() - does @rx read @tx's frame as it was sent?
  * @bus: the bus
  * @rx: a receiving node
  * @tx: the sender
  * @skb: the frame
  *
  * A node at another nominal bit rate (or, for a CAN FD frame with BRS, at
- * another data bit rate) than the sender reads garbage: it never receives
- * the frame, and it flags an error (wire.c, errors.c). Always true in
- * instant timing, which has no bit rates.
+ * another data bit rate), a Classical-only node facing a CAN FD frame, a
+ * node of the other CAN FD protocol (ISO, non-ISO): it never receives the
+ * frame, and it flags an error. Always true in instant timing, which has
+ * none of these.
  */
 bool vcanbus_wire_in_sync(const struct vcanbus_bus *bus,
 			  const struct vcanbus_node *rx,
 			  const struct vcanbus_node *tx,
 			  const struct sk_buff *skb)
 {
-	const struct canfd_frame *cf = (const struct canfd_frame *)skb->data;
+	return bus->timing != VCANBUS_TIMING_WIRE ||
+	       vcanbus_wire_reading(rx, tx, skb) == VCANBUS_READS;
+}
 
-	if (bus->timing != VCANBUS_TIMING_WIRE || rx == tx)
-		return true;
-	if (vcanbus_bit_ns(rx, &rx->can.bittiming) !=
-	    vcanbus_bit_ns(tx, &tx->can.bittiming))
-		return false;
-	return !can_is_canfd_skb(skb) || !(cf->flags & CANFD_BRS) ||
-	       vcanbus_bit_ns(rx, vcanbus_data_bittiming(&rx->can)) ==
-	       vcanbus_bit_ns(tx, vcanbus_data_bittiming(&tx->can));
+/* One bus-off recovery sequence of @node's, in ns. */
+static u64 vcanbus_recovery_ns(const struct vcanbus_node *node)
+{
+	return VCANBUS_RECOVERY_BITS * vcanbus_bit_ns(node, &node->can.bittiming);
+}
+
+/*
+ * When @node may start a frame, as far as it is concerned: after its
+ * suspend transmission, and after its bus-off recovery sequence if the
+ * bus stays idle until then.
+ */
+static ktime_t vcanbus_wire_ready(const struct vcanbus_node *node)
+{
+	if (node->recovery)
+		return ktime_add_ns(node->recovery_from,
+				    node->recovery * vcanbus_recovery_ns(node));
+	return node->tx_ready;
+}
+
+/*
+ * The bus was idle (recessive) until @until: the recovering nodes count
+ * the sequences of 11 recessive bits they saw; a node whose count is done
+ * takes part in the bus again.
+ */
+static void vcanbus_wire_recover(struct vcanbus_bus *bus, ktime_t until)
+{
+	struct vcanbus_node *node;
+	u64 seq, n;
+
+	list_for_each_entry(node, &bus->nodes, bus_list) {
+		if (!node->recovery || until <= node->recovery_from)
+			continue;
+		seq = vcanbus_recovery_ns(node);
+		n = min_t(u64, div64_u64(ktime_sub(until, node->recovery_from), seq),
+			  node->recovery);
+		node->recovery -= n;
+		node->recovery_from = ktime_add_ns(node->recovery_from, n * seq);
+	}
 }
 
 /*
@@ -142,9 +275,12 @@ static ktime_t vcanbus_wire_next_start(struct vcanbus_bus *bus, ktime_t now)
 	struct sk_buff *skb;
 
 	list_for_each_entry(node, &bus->nodes, bus_list) {
-		skb = vcanbus_node_may_send(node) ? skb_peek(&node->txq) : NULL;
-		if (skb && vcanbus_skb_cb(skb)->queued < first)
-			first = vcanbus_skb_cb(skb)->queued;
+		if (!node->running || node->can.state == CAN_STATE_BUS_OFF)
+			continue;
+		skb = skb_peek(&node->txq);
+		if (skb)
+			first = min(first, max(vcanbus_skb_cb(skb)->queued,
+					       vcanbus_wire_ready(node)));
 	}
 	if (first == KTIME_MAX)
 		return KTIME_MAX;
@@ -169,7 +305,8 @@ static struct vcanbus_node *vcanbus_wire_arbitrate(struct vcanbus_bus *bus,
 	u64 key, best_key = 0;
 
 	list_for_each_entry(node, &bus->nodes, bus_list) {
-		node->contending = vcanbus_node_may_send(node) ?
+		node->contending = vcanbus_node_on_bus(node) &&
+				   node->tx_ready <= start ?
 				   vcanbus_node_next_tx(node, start) : NULL;
 		skb = node->contending;
 		if (!skb)
@@ -188,73 +325,163 @@ static struct vcanbus_node *vcanbus_wire_arbitrate(struct vcanbus_bus *bus,
 }
 
 /*
+ * The bit of the arbitration field in which @key lost against @winner's
+ * (0: the first identifier bit), from their keys
+ * (vcanbus_arbitration_key(): base ID at bits 32..22, RTR/SRR 21, IDE 20,
+ * ID extension 19..2, RTR 1, FDF 0). FDF follows IDE in the base format,
+ * the extended RTR in the extended one.
+ */
+static u8 vcanbus_lost_at(u64 key, u64 winner)
+{
+	int top = fls64(key ^ winner) - 1;
+
+	if (top > 0)
+		return 32 - top;
+	return (key & BIT_ULL(20)) ? 32 : 13;
+}
+
+/*
  * After an arbitration: the nodes that offered a frame and lost count it,
- * if the winner's frame did go on the wire (@started).
+ * if the winner's frame did go on the wire (@started) at @start.
  */
 static void vcanbus_wire_settle(struct vcanbus_bus *bus,
-				struct vcanbus_node *winner, bool started)
+				struct vcanbus_node *winner, bool started,
+				ktime_t start)
 {
+	u64 key = started ? vcanbus_arbitration_key(winner->contending) : 0;
 	struct vcanbus_node *node;
 
 	list_for_each_entry(node, &bus->nodes, bus_list) {
 		if (started && node->contending && node != winner) {
+			u8 bit = vcanbus_lost_at(vcanbus_arbitration_key(node->contending),
+						 key);
+
 			node->can.can_stats.arbitration_lost++;
 			bus->stats.arbitration_lost++;
+			vcanbus_err_lost_arbitration(node, bit,
+						     ktime_mono_to_real(start));
 		}
 		node->contending = NULL;
 	}
 }
 
+/* The field of bit @at of the frame on the wire, and the sender's level. */
+static u8 vcanbus_wire_loc(const struct vcanbus_node *tx,
+			   const struct sk_buff *skb, u32 at, u8 *level)
+{
+	struct vcanbus_bit_probe probe = { .at = at };
+	union vcanbus_frame f;
+
+	vcanbus_wire_frame(tx, skb, &f);
+	vcanbus_frame_probe(&f.fd, can_is_canfd_skb(skb),
+			    !(tx->can.ctrlmode & CAN_CTRLMODE_FD_NON_ISO), &probe);
+	if (level)
+		*level = probe.level;
+	return probe.loc;
+}
+
+static u8 vcanbus_reading_loc(enum vcanbus_reading r,
+			      const struct vcanbus_node *tx,
+			      const struct sk_buff *skb, u32 at)
+{
+	if (r == VCANBUS_CRC_MISMATCH)
+		return CAN_ERR_PROT_LOC_CRC_SEQ;
+	return vcanbus_wire_loc(tx, skb, at, NULL);
+}
+
 /*
  * How the frame from @tx will end, decided when it starts (all the nodes'
- * states are known then); @err_bit: the bit at which an error is seen.
+ * states are known then): the result, where the error is seen first and
+ * whether a second active error flag follows the first one.
  */
-static enum vcanbus_wire_result
-vcanbus_wire_outcome(struct vcanbus_bus *bus, struct vcanbus_node *tx,
-		     struct sk_buff *skb, const struct vcanbus_frame_bits *bits,
-		     u32 *err_bit)
+static void vcanbus_wire_outcome(struct vcanbus_bus *bus, struct vcanbus_node *tx,
+				 struct sk_buff *skb)
 {
-	u32 total = bits->nominal + bits->data;
 	struct vcanbus_wire *wire = &bus->wire;
+	u32 total = wire->bits.nominal + wire->bits.data, at;
 	bool acked = tx->can.ctrlmode & (CAN_CTRLMODE_LOOPBACK |
 					 CAN_CTRLMODE_PRESUME_ACK);
-	bool desync = false, data_desync = false;
-	struct vcanbus_node *rx;
+	struct vcanbus_node *rx, *first = NULL;
+	enum vcanbus_reading r;
+	u8 type;
 
+	wire->result = VCANBUS_WIRE_OK;
+	wire->err_bit = U32_MAX;
 	/* Injected: a bit flips somewhere in the frame (seeded sequence). */
 	if (wire->bit_error_ppm &&
 	    prandom_u32_state(&wire->rnd) % 1000000 <
 	    (u64)wire->bit_error_ppm * total) {
-		*err_bit = prandom_u32_state(&wire->rnd) % total;
-		return VCANBUS_WIRE_BIT_ERROR;
+		wire->result = VCANBUS_WIRE_BIT_ERROR;
+		wire->err_bit = prandom_u32_state(&wire->rnd) % total;
 	}
 
 	list_for_each_entry(rx, &bus->nodes, bus_list) {
 		/* A listening node neither acknowledges nor flags errors. */
-		if (!vcanbus_wire_involved(rx, tx, skb) ||
+		if (!vcanbus_wire_involved(rx, tx) ||
 		    (rx->can.ctrlmode & CAN_CTRLMODE_LISTENONLY))
 			continue;
-		if (vcanbus_wire_in_sync(bus, rx, tx, skb)) {
+		r = vcanbus_wire_reading(rx, tx, skb);
+		/* A CRC error is seen after the ACK: it gives none. */
+		if (r == VCANBUS_READS)
 			acked = true;
-		} else if (rx->can.state < CAN_STATE_ERROR_PASSIVE) {
-			/* Its active error flag destroys the frame. */
-			if (vcanbus_bit_ns(rx, &rx->can.bittiming) !=
-			    vcanbus_bit_ns(tx, &tx->can.bittiming))
-				desync = true;
-			else
-				data_desync = true;
+		/* An active node's error flag destroys the frame. */
+		if (r == VCANBUS_READS || rx->can.state >= CAN_STATE_ERROR_PASSIVE)
+			continue;
+		at = vcanbus_reading_error(r, &wire->bits, &type);
+		if (at < wire->err_bit) {
+			wire->result = VCANBUS_WIRE_DESTROYED;
+			wire->err_bit = at;
+			first = rx;
 		}
 	}
-	if (desync || data_desync) {
-		*err_bit = desync ? VCANBUS_DESYNC_BIT :
-			   bits->nominal - VCANBUS_TAIL_BITS;
-		return VCANBUS_WIRE_FORM_ERROR;
+	if (!acked && total - 9 < wire->err_bit) {
+		wire->result = VCANBUS_WIRE_ACK_ERROR;
+		wire->err_bit = total - 9;	/* the ACK slot */
 	}
-	if (!acked) {
-		*err_bit = total - 9;	/* the ACK slot */
-		return VCANBUS_WIRE_ACK_ERROR;
+	if (wire->result == VCANBUS_WIRE_OK)
+		return;
+
+	wire->err_loc = vcanbus_wire_loc(tx, skb, wire->err_bit,
+					 &wire->err_level);
+	wire->flag_loc = wire->err_bit + 1 < total ?
+			 vcanbus_wire_loc(tx, skb, wire->err_bit + 1, NULL) :
+			 CAN_ERR_PROT_LOC_EOF;
+	/*
+	 * Superposition: a node that sees the first error flag as an error
+	 * of its own (a stuff, bit or form error) sends its own active flag
+	 * after it. The first flagger is the sender (bit and ACK errors) or
+	 * a receiver; the others with an active flag follow. After an ACK
+	 * error no active node read the frame: nobody follows.
+	 */
+	wire->superposed = false;
+	if (wire->result == VCANBUS_WIRE_ACK_ERROR)
+		return;
+	if (wire->result == VCANBUS_WIRE_DESTROYED &&
+	    tx->can.state < CAN_STATE_ERROR_PASSIVE)
+		wire->superposed = true;
+	list_for_each_entry(rx, &bus->nodes, bus_list) {
+		if (!vcanbus_wire_involved(rx, tx) || rx == first ||
+		    (rx->can.ctrlmode & CAN_CTRLMODE_LISTENONLY) ||
+		    rx->can.state >= CAN_STATE_ERROR_PASSIVE)
+			continue;
+		/* Those flagging at the same bit as the first do not follow. */
+		r = vcanbus_wire_reading(rx, tx, skb);
+		if (wire->result != VCANBUS_WIRE_DESTROYED ||
+		    vcanbus_reading_error(r, &wire->bits, &type) != wire->err_bit)
+			wire->superposed = true;
 	}
-	return VCANBUS_WIRE_OK;
+}
+
+/*
+ * The error frame's bits: an error flag of 6 dominant bits, and when
+ * another node's flag follows, its 6 more (superposed flags: the
+ * followers see the first flag as an error at its sixth bit; fewer when
+ * dominant bits precede it, which is not modelled), then the 8-bit error
+ * delimiter.
+ */
+static u32 vcanbus_error_frame_bits(const struct vcanbus_wire *wire)
+{
+	return 6 + (wire->superposed ? 6 : 0) + 8;
 }
 
 /*
@@ -266,36 +493,40 @@ vcanbus_wire_outcome(struct vcanbus_bus *bus, struct vcanbus_node *tx,
 static ktime_t vcanbus_wire_start(struct vcanbus_bus *bus, ktime_t now)
 {
 	struct vcanbus_wire *wire = &bus->wire;
-	struct vcanbus_frame_bits bits;
 	struct vcanbus_node *tx;
 	struct sk_buff *skb;
 	ktime_t start;
-	u32 err_bit;
+	u32 nbits;
 	u64 ns;
 
 	start = vcanbus_wire_next_start(bus, now);
 	if (start > now)
 		return start;		/* KTIME_MAX: nothing pending */
+	/* Recovery sequences completed by now let their nodes contend. */
+	vcanbus_wire_recover(bus, start);
 	tx = vcanbus_wire_arbitrate(bus, start, &skb);
 	/* No frame goes on the wire that a receiver has no room for. */
 	if (!vcanbus_bus_room(bus, tx, skb)) {
-		vcanbus_wire_settle(bus, tx, false);
+		vcanbus_wire_settle(bus, tx, false, start);
 		return KTIME_MAX;
 	}
-	vcanbus_wire_settle(bus, tx, true);
+	vcanbus_wire_settle(bus, tx, true, start);
 	WRITE_ONCE(bus->stalled, false);
 
-	vcanbus_wire_bits(tx, skb, &bits);
-	wire->result = vcanbus_wire_outcome(bus, tx, skb, &bits, &err_bit);
+	vcanbus_wire_bits(tx, skb, &wire->bits);
+	vcanbus_wire_outcome(bus, tx, skb);
 	if (wire->result == VCANBUS_WIRE_OK) {
-		ns = vcanbus_wire_ns(tx, &bits, bits.nominal + bits.data);
-		bus->stats.bits += bits.nominal + bits.data;
+		nbits = wire->bits.nominal + wire->bits.data;
+		ns = vcanbus_wire_ns(tx, &wire->bits, nbits);
 	} else {
-		ns = vcanbus_wire_ns(tx, &bits, err_bit + 1) +
-		     VCANBUS_ERROR_FRAME_BITS * vcanbus_bit_ns(tx, &tx->can.bittiming);
-		bus->stats.bits += err_bit + 1 + VCANBUS_ERROR_FRAME_BITS;
+		/* The error frame is at the nominal bit rate. */
+		nbits = vcanbus_error_frame_bits(wire);
+		ns = vcanbus_wire_ns(tx, &wire->bits, wire->err_bit + 1) +
+		     nbits * vcanbus_bit_ns(tx, &tx->can.bittiming);
+		nbits += wire->err_bit + 1;
 		bus->stats.errors++;
 	}
+	bus->stats.bits += nbits;
 	bus->stats.busy_ns += ns;
 	wire->tx = tx;
 	wire->skb = skb;
@@ -311,39 +542,89 @@ static void vcanbus_wire_success(struct vcanbus_bus *bus,
 				 struct vcanbus_node *tx, struct sk_buff *skb,
 				 ktime_t when)
 {
+	struct vcanbus_wire *wire = &bus->wire;
+	enum vcanbus_reading r;
 	struct vcanbus_node *rx;
+	u32 at;
+	u8 type;
 
 	list_for_each_entry(rx, &bus->nodes, bus_list) {
-		if (!vcanbus_wire_involved(rx, tx, skb))
+		if (!vcanbus_wire_involved(rx, tx))
 			continue;
-		if (vcanbus_wire_in_sync(bus, rx, tx, skb))
+		r = vcanbus_wire_reading(rx, tx, skb);
+		if (r == VCANBUS_READS) {
 			vcanbus_err_rx_ok(rx);
-		else
-			vcanbus_err_rx(rx, true, when);	/* error passive */
+			continue;
+		}
+		/* Error-passive (or listening): it only counts its error. */
+		at = vcanbus_reading_error(r, &wire->bits, &type);
+		vcanbus_err_rx(rx, false, type,
+			       vcanbus_reading_loc(r, tx, skb, at), when);
 	}
 	vcanbus_err_tx_ok(tx);
 	__skb_unlink(skb, &tx->txq);
 	vcanbus_complete(bus, tx, skb, when);
 }
 
-/* An error ended the frame: every node saw it; the sender may retry. */
+/*
+ * An error ended the frame: every node saw it; the sender may retry. What
+ * each one reports is its own error where it saw one first, else its
+ * view of the error flag: the sender a bit error (it sends recessive and
+ * reads dominant), a receiver a stuff error, or a form error in the EOF.
+ */
 static void vcanbus_wire_failure(struct vcanbus_bus *bus,
 				 struct vcanbus_node *tx, struct sk_buff *skb,
 				 ktime_t when)
 {
 	struct vcanbus_wire *wire = &bus->wire;
+	u8 follow = wire->flag_loc == CAN_ERR_PROT_LOC_EOF ? CAN_ERR_PROT_FORM :
+		    CAN_ERR_PROT_STUFF;
+	enum vcanbus_reading r;
 	struct vcanbus_node *rx;
+	u8 type, tx_type;
+	u32 at;
 
 	/*
 	 * Listening nodes too: a node in bus monitoring mode detects errors
 	 * as any receiver; it only never drives the bus (no ACK, no flag).
 	 */
 	list_for_each_entry(rx, &bus->nodes, bus_list) {
-		if (!vcanbus_wire_involved(rx, tx, skb))
+		if (!vcanbus_wire_involved(rx, tx))
 			continue;
-		vcanbus_err_rx(rx, !vcanbus_wire_in_sync(bus, rx, tx, skb), when);
+		r = vcanbus_wire_reading(rx, tx, skb);
+		at = vcanbus_reading_error(r, &wire->bits, &type);
+		if (at > wire->err_bit) {
+			vcanbus_err_rx(rx, false, follow, wire->flag_loc, when);
+			continue;
+		}
+		/*
+		 * It saw its own error, at or before the bit where the frame
+		 * was destroyed; if it flagged first and actively and another
+		 * flag followed, rule 2 adds 8.
+		 */
+		vcanbus_err_rx(rx, wire->result == VCANBUS_WIRE_DESTROYED &&
+			       at == wire->err_bit && wire->superposed &&
+			       !(rx->can.ctrlmode & CAN_CTRLMODE_LISTENONLY) &&
+			       rx->can.state < CAN_STATE_ERROR_PASSIVE,
+			       type, vcanbus_reading_loc(r, tx, skb, at), when);
 	}
-	vcanbus_err_tx(tx, wire->result == VCANBUS_WIRE_ACK_ERROR, when);
+
+	switch (wire->result) {
+	case VCANBUS_WIRE_ACK_ERROR:
+		vcanbus_err_tx(tx, true, CAN_ERR_PROT_UNSPEC,
+			       CAN_ERR_PROT_LOC_ACK, when);
+		break;
+	case VCANBUS_WIRE_BIT_ERROR:
+		/* BIT0: a dominant bit it sent was read recessive. */
+		tx_type = wire->err_level == 0 ? CAN_ERR_PROT_BIT0 :
+			  wire->err_level == 1 ? CAN_ERR_PROT_BIT1 :
+			  CAN_ERR_PROT_BIT;
+		vcanbus_err_tx(tx, false, tx_type, wire->err_loc, when);
+		break;
+	default:
+		vcanbus_err_tx(tx, false, CAN_ERR_PROT_BIT1, wire->flag_loc, when);
+		break;
+	}
 
 	/* One-shot: no retransmission, the frame is given up. */
 	if (tx->can.ctrlmode & CAN_CTRLMODE_ONE_SHOT) {
@@ -359,21 +640,40 @@ static void vcanbus_wire_finish(struct vcanbus_bus *bus)
 {
 	struct vcanbus_wire *wire = &bus->wire;
 	ktime_t when = ktime_mono_to_real(wire->end);
-	struct vcanbus_node *node;
+	struct vcanbus_node *node, *tx = wire->tx;
 
 	wire->busy = false;
+	/*
+	 * A frame's end (ACK delimiter and EOF, or an error delimiter, then
+	 * the intermission) is one sequence of 11 recessive bits for each
+	 * node in bus-off recovery; idle bits count on from there.
+	 */
+	list_for_each_entry(node, &bus->nodes, bus_list) {
+		if (node->recovery) {
+			node->recovery--;
+			node->recovery_from = wire->idle_at;
+		}
+	}
 	if (!wire->skb)
 		return;			/* cut off: its sender went down */
 	if (wire->result == VCANBUS_WIRE_OK)
-		vcanbus_wire_success(bus, wire->tx, wire->skb, when);
+		vcanbus_wire_success(bus, tx, wire->skb, when);
 	else
-		vcanbus_wire_failure(bus, wire->tx, wire->skb, when);
+		vcanbus_wire_failure(bus, tx, wire->skb, when);
 	wire->skb = NULL;
 	wire->tx = NULL;
 
 	list_for_each_entry(node, &bus->nodes, bus_list)
-		if (vcanbus_node_may_send(node))
+		if (vcanbus_node_on_bus(node))
 			vcanbus_err_update_state(node, when);
+	/*
+	 * Suspend transmission: an error-passive node that has transmitted
+	 * a frame waits 8 more bits after the intermission before it may
+	 * start the next; another node's frame may start before.
+	 */
+	if (tx->can.state == CAN_STATE_ERROR_PASSIVE)
+		tx->tx_ready = ktime_add_ns(wire->idle_at, VCANBUS_SUSPEND_BITS *
+					    vcanbus_bit_ns(tx, &tx->can.bittiming));
 }
 
 /*
@@ -476,6 +776,26 @@ void vcanbus_wire_abort(struct vcanbus_bus *bus, struct vcanbus_node *node)
 	wire->skb = NULL;
 	wire->tx = NULL;
 	/* The bus stays busy until the timer: the wire time is spent. */
+}
+
+/**
+ * vcanbus_wire_restart() - @node restarts after bus-off
+ * @bus: the bus, its lock held
+ * @node: the node, error-active with cleared counters
+ *
+ * In wire timing it takes part in the bus only after it has seen 128
+ * sequences of 11 recessive bits (ISO 11898-1:2015, 12.1.4): on an idle
+ * bus 1408 bit times, on a busy one 128 frame ends. Meanwhile frames wait
+ * in its mailboxes.
+ */
+void vcanbus_wire_restart(struct vcanbus_bus *bus, struct vcanbus_node *node)
+{
+	lockdep_assert_held(&bus->lock);
+
+	if (bus->timing != VCANBUS_TIMING_WIRE)
+		return;
+	node->recovery = VCANBUS_RECOVERY_SEQUENCES;
+	node->recovery_from = ktime_get();
 }
 
 void vcanbus_wire_set_seed(struct vcanbus_bus *bus, u32 seed)

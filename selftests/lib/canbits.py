@@ -50,12 +50,14 @@ Conventions (the C code must use the same ones):
   Sources for the preset: CTU CAN FD CRC.vhd (bit 16/20 set when ISO,
   all-zero when non-ISO) and CANFDFrameGenerator.h (1 << 16, 1 << 20).
 * Bit rate switch: the data phase really lasts from the sample point of BRS
-  to the sample point of the CRC delimiter, which depends on the bit timing.
-  Here whole bits are counted: BRS and the CRC delimiter (and everything
-  before BRS or after the CRC delimiter) are nominal; ESI through the last CRC
-  bit, including stuff count and all stuff bits, are data phase.  Then
-  nominal + data_phase == total.  Without BRS (and for CC) all bits are
-  nominal.  ``phases`` gives the class of every bit ('N' or 'D').
+  to the sample point of the CRC delimiter.  The counts are of whole bits:
+  BRS and the CRC delimiter (and everything before BRS or after the CRC
+  delimiter) are nominal; ESI through the last CRC bit, including stuff
+  count and all stuff bits, are data phase.  Then nominal + data_phase ==
+  total.  Without BRS (and for CC) all bits are nominal.  ``phases`` gives
+  the class of every bit ('N' or 'D').  duration_ns() turns the counts into
+  the exact time: BRS and the CRC delimiter together last one nominal and
+  one data bit.
 
 Sources read (public code, ISO 11898-1 itself was not at hand):
   linux-can/can-utils canframelen.c, canbusload.c (cfl_exact, "-e");
@@ -97,6 +99,13 @@ STUFF_COUNT_CODE = (0b0000, 0b0011, 0b0110, 0b0101,
 
 NOMINAL, DATA = "N", "D"
 
+# Where a bit is: the location codes of SocketCAN's error frames
+# (include/uapi/linux/can/error.h, data[3]).
+LOC = dict(UNSPEC=0x00, SOF=0x03, ID28_21=0x02, ID20_18=0x06, SRTR=0x04,
+           IDE=0x05, ID17_13=0x07, ID12_05=0x0F, ID04_00=0x0E, RTR=0x0C,
+           RES1=0x0D, RES0=0x09, DLC=0x0B, DATA=0x0A, CRC_SEQ=0x08,
+           CRC_DEL=0x18, ACK=0x19, ACK_DEL=0x1B, EOF=0x1A)
+
 
 def crc(bits, poly, width, init=0):
     """Bit-serial CRC as the CAN controller shift register computes it.
@@ -135,8 +144,11 @@ class _Wire:
     """
 
     def __init__(self):
-        self.bits, self.kinds, self.phases = [], [], []
+        self.bits, self.kinds, self.phases, self.locs = [], [], [], []
         self.phase = NOMINAL
+        # The field being sent (LOC); a stuff bit gets the location of the
+        # bit it is sent before, the CC stuff bit after the CRC CRC_SEQ.
+        self.loc = LOC["UNSPEC"]
         # The idle bus is recessive; SOF (dominant) starts the first run.
         self.last, self.run = 1, 0
         self.stuff = 0
@@ -146,6 +158,7 @@ class _Wire:
         self.bits.append(bit)
         self.kinds.append(kind)
         self.phases.append(self.phase)
+        self.locs.append(self.loc)
 
     def _insert_stuff_bit(self):
         stuff = 1 - self.last
@@ -154,12 +167,14 @@ class _Wire:
         # The stuff bit is the first bit of the next run of equal bits.
         self.last, self.run = stuff, 1
 
-    def dynamic(self, bit, kind="field"):
+    def dynamic(self, bit, kind="field", loc=None):
         """A bit in the dynamically stuffed part.
 
         A stuff bit due after five equal bits is inserted only when the next
         bit comes, so the FD fixed stuff bit can supersede it (see end_*).
         """
+        if loc is not None:
+            self.loc = loc
         if self.run == 5:
             self._insert_stuff_bit()
         self._emit(bit, kind)
@@ -201,41 +216,63 @@ def _cc_wire(can_id, eff, rtr_bit, dlc_field, data):
     Kept separate from frame_bits() so that the self-test can also build
     the (non-ISO) pattern canbusload assumes for remote frames with data.
     """
-    fields = [0]  # SOF
+    fields = _head(can_id, eff, rtr_bit)
     if eff:
-        fields += to_bits(can_id >> 18, 11) + [1, 1]  # base ID, SRR, IDE
-        fields += to_bits(can_id & 0x3FFFF, 18) + [rtr_bit, 0, 0]  # RTR r1 r0
-    else:
-        fields += to_bits(can_id, 11) + [rtr_bit, 0, 0]  # RTR, IDE, r0
-    fields += to_bits(dlc_field, 4) + bytes_to_bits(data)
+        fields += _at("RES1", [0])
+    fields += _at("RES0", [0]) + _at("DLC", to_bits(dlc_field, 4))
+    fields += _at("DATA", bytes_to_bits(data))
 
-    crc15 = crc(fields, CRC15_POLY, 15)  # over the unstuffed bits
+    crc15 = crc([b for b, _ in fields], CRC15_POLY, 15)  # unstuffed bits
     wire = _Wire()
-    for bit in fields:
-        wire.dynamic(bit)
+    for bit, loc in fields:
+        wire.dynamic(bit, loc=loc)
     for bit in to_bits(crc15, 15):
-        wire.dynamic(bit, "crc")
+        wire.dynamic(bit, "crc", LOC["CRC_SEQ"])
     wire.end_dynamic_cc()
     return wire, crc15, 15, None
 
 
+def _at(loc, bits):
+    """(bit, location) pairs of a field."""
+    return [(b, LOC[loc]) for b in bits]
+
+
+def _head(can_id, eff, rtr_bit):
+    """SOF and the arbitration field up to RTR/RRS (base format: and IDE)."""
+    base = can_id >> 18 if eff else can_id
+    head = _at("SOF", [0]) + _at("ID28_21", to_bits(base >> 3, 8))
+    head += _at("ID20_18", to_bits(base & 7, 3))
+    if eff:
+        head += _at("SRTR", [1]) + _at("IDE", [1])
+        head += _at("ID17_13", to_bits((can_id >> 13) & 0x1F, 5))
+        head += _at("ID12_05", to_bits((can_id >> 5) & 0xFF, 8))
+        head += _at("ID04_00", to_bits(can_id & 0x1F, 5))
+        head += _at("RTR", [rtr_bit])
+    else:
+        head += _at("RTR", [rtr_bit]) + _at("IDE", [0])
+    return head
+
+
 def _fd_wire(can_id, eff, brs, esi, dlc, data, iso):
     wire = _Wire()
-    head = [0]  # SOF
-    if eff:
-        head += to_bits(can_id >> 18, 11) + [1, 1]  # base ID, SRR, IDE
-        head += to_bits(can_id & 0x3FFFF, 18) + [0]  # ID ext, RRS
-    else:
-        head += to_bits(can_id, 11) + [0, 0]  # RRS, IDE
-    head += [1, 0, int(brs)]  # FDF, res, BRS
-    for bit in head:
-        wire.dynamic(bit)
+    # FDF takes the place of r1 (extended format) or r0 (base format),
+    # res that of r0; BRS and ESI have no location code of their own.
+    head = _head(can_id, eff, 0) + _at("RES1" if eff else "RES0", [1])
+    head += _at("RES0", [0]) + _at("UNSPEC", [int(brs)])
+    fdf = None
+    for i, (bit, loc) in enumerate(head):
+        if i == len(head) - 3:
+            fdf = len(wire.bits) + (wire.run == 5)
+        wire.dynamic(bit, loc=loc)
     if brs:
         # From here on (ESI) the bits are sent at the data bit rate.
         wire.phase = DATA
-    for bit in [int(esi)] + to_bits(dlc, 4) + bytes_to_bits(data):
-        wire.dynamic(bit)
+    for bit, loc in (_at("UNSPEC", [int(esi)]) + _at("DLC", to_bits(dlc, 4)) +
+                     _at("DATA", bytes_to_bits(data))):
+        wire.dynamic(bit, loc=loc)
     wire.end_dynamic_fd()
+    wire.loc = LOC["CRC_SEQ"]
+    wire.fdf = fdf
 
     width, poly = (17, CRC17_POLY) if len(data) <= 16 else (21, CRC21_POLY)
     stuff_count = None
@@ -275,7 +312,9 @@ def frame_bits(can_id: int, eff: bool, rtr: bool, fd: bool, brs: bool,
     bits), fixed_stuff (FD fixed stuff bits), nominal, data_phase (bits at
     each rate, summing to total), crc (value), bits (0/1 list on the wire,
     SOF..EOF), and also phases ('N'/'D' per bit), crc_width, stuff_count
-    (the 4-bit ISO FD field or None) and intermission (3).
+    (the 4-bit ISO FD field or None), intermission (3), locs (the field of
+    every bit, as the LOC codes of SocketCAN error frames) and fdf (the
+    FDF bit's position in a CAN FD frame, else None).
     """
     _check_id(can_id, eff)
     if not 0 <= dlc <= 15:
@@ -295,14 +334,17 @@ def frame_bits(can_id: int, eff: bool, rtr: bool, fd: bool, brs: bool,
         raise ValueError("DLC %d needs %d data bytes, got %d" %
                          (dlc, need, len(data)))
 
-    tail = [1, 0, 1] + [1] * 7  # CRC delimiter, ACK slot, ACK delimiter, EOF
+    # CRC delimiter, ACK slot, ACK delimiter, EOF
+    tail = (_at("CRC_DEL", [1]) + _at("ACK", [0]) + _at("ACK_DEL", [1]) +
+            _at("EOF", [1] * 7))
     if fd:
         wire, crc_value, width, stuff_count = _fd_wire(can_id, eff, brs, esi,
                                                        dlc, data, iso)
     else:
         wire, crc_value, width, stuff_count = _cc_wire(can_id, eff, int(rtr),
                                                        dlc, data)
-    for bit in tail:
+    for bit, loc in tail:
+        wire.loc = loc
         wire.plain(bit, "tail")
 
     data_phase = wire.phases.count(DATA)
@@ -318,23 +360,31 @@ def frame_bits(can_id: int, eff: bool, rtr: bool, fd: bool, brs: bool,
         "crc_width": width,
         "stuff_count": stuff_count,
         "intermission": INTERMISSION_BITS,
+        "kinds": wire.kinds,
+        "locs": wire.locs,
+        "fdf": getattr(wire, "fdf", None),
     }
 
 
 def duration_ns(frame_bits_result, bitrate, dbitrate):
     """Wire time of SOF..EOF in ns, as an exact Fraction.
 
-    Nominal bits at ``bitrate``, data-phase bits at ``dbitrate`` (may be
-    None/0 when there is no data phase).  Nothing else: no intermission.
+    Without a data phase every bit is a nominal one (at ``bitrate``).  With
+    one (``dbitrate``), the rate switches at the sample point of BRS and back
+    at the sample point of the CRC delimiter: BRS is nominal up to its sample
+    point and data-phase after it, the CRC delimiter the other way round, so
+    together they last one nominal and one data bit, whatever the sample
+    points.  Of the whole frame, ``nominal`` - 1 bits take a nominal bit
+    time and ``data_phase`` + 1 a data bit time.  No intermission.
     """
     nominal = frame_bits_result["nominal"]
     data_phase = frame_bits_result["data_phase"]
-    ns = Fraction(nominal * 10**9, bitrate)
-    if data_phase:
-        if not dbitrate:
-            raise ValueError("frame has a data phase but no data bit rate")
-        ns += Fraction(data_phase * 10**9, dbitrate)
-    return ns
+    if not data_phase:
+        return Fraction(nominal * 10**9, bitrate)
+    if not dbitrate:
+        raise ValueError("frame has a data phase but no data bit rate")
+    return (Fraction((nominal - 1) * 10**9, bitrate) +
+            Fraction((data_phase + 1) * 10**9, dbitrate))
 
 
 def fd_len_to_dlc(length):
@@ -823,7 +873,7 @@ def _selftest_misc(t):
     # Durations: 500 kbit/s + 2 Mbit/s.
     r = frame_bits(0x123, False, False, True, True, False, 15, bytes(64))
     ns = duration_ns(r, 500000, 2000000)
-    t.check(ns == r["nominal"] * 2000 + r["data_phase"] * 500,
+    t.check(ns == (r["nominal"] - 1) * 2000 + (r["data_phase"] + 1) * 500,
             "duration_ns FD")
     r = frame_bits(0x123, False, False, False, False, False, 8, bytes(8))
     t.check(duration_ns(r, 500000, None) == r["total"] * 2000,

@@ -131,9 +131,13 @@ class Chaos:
         name = self.fresh('chb')
         try:
             os.mkdir(f'{CFS}/{name}')
-            # Both timings: wire runs its frames off an hrtimer.
+            # Both timings: wire runs its frames off an hrtimer; and both
+            # ways of a full receive queue (held nodes hold the bus back
+            # or lose frames).
             with open(f'{CFS}/{name}/timing', 'w') as f:
                 f.write(self.pick(['wire', 'instant']))
+            with open(f'{CFS}/{name}/rx_overflow', 'w') as f:
+                f.write(self.pick(['hold', 'overrun']))
         except OSError:
             return False
         self.buses[name] = self.fresh('gen')

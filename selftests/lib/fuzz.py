@@ -32,13 +32,16 @@ from vcbtest import Tap, sh  # noqa: E402
 
 CFS = '/sys/kernel/config/vcanbus'
 ATTRS = {
-    'bus': ['timing', 'frames', 'bit_error_ppm', 'seed'],
+    'bus': ['timing', 'rx_overflow', 'frames', 'slipped_ns', 'bit_error_ppm',
+            'seed'],
     'node': ['ifindex', 'tx_mailboxes', 'tx_order', 'rx_hold', 'bus_off'],
 }
 # What each attribute may read back as.
 LEGAL = {
     'timing': lambda v: v in ('instant', 'wire'),
+    'rx_overflow': lambda v: v in ('hold', 'overrun'),
     'frames': lambda v: v.isdigit(),
+    'slipped_ns': lambda v: v.isdigit(),
     'ifindex': lambda v: v.isdigit() and int(v) > 0,
     'tx_mailboxes': lambda v: v.isdigit() and 1 <= int(v) <= 64,
     'tx_order': lambda v: v in ('fifo', 'priority'),
@@ -49,7 +52,8 @@ LEGAL = {
 }
 WORDS = ['0', '1', '2', '4', '63', '64', '65', '-1', '4294967296', '0x10',
          ' 8', '8 ', '8\n', '\n', '', 'fifo', 'priority', 'fifo\n',
-         'priorityx', 'instant', 'wire', 'instant\n', 'Instant', 'y', 'n',
+         'priorityx', 'instant', 'wire', 'instant\n', 'Instant', 'hold',
+         'overrun', 'overrun\n', 'Hold', 'y', 'n',
          'on', 'off', '1e3', '+3', '00000000000000000000000000000000001']
 NAMES = ['', '.', '..', 'a' * 15, 'a' * 16, 'lo', 'with space', 'per%d',
          'co:lon', 'tab\tname', 'new\nline', 'é', 'x' * 200, 'ok0', 'ok1']

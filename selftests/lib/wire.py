@@ -40,6 +40,10 @@ EFF, RTR = 0x80000000, 0x40000000
 BRS = 0x01
 SO_TIMESTAMPNS = 35
 SO_RCVBUFFORCE = 33
+CAN_RAW_ERR_FILTER = 2
+CAN_ERR_FLAG = 0x20000000
+CAN_ERR_LOSTARB, CAN_ERR_CRTL = 0x02, 0x04
+CAN_ERR_CRTL_RX_OVERFLOW = 0x01
 FILL = 1024            # a receive queue's length (VCANBUS_RXQ_LEN)
 
 
@@ -249,6 +253,14 @@ def spacing(tap, rng, bitrate, dbitrate):
 
 def arbitration(tap, rng):
     configure(['wa', 'wb', 'wc'], 500000, None)
+    run('ip', 'link', 'set', 'wa', 'down')
+    run('ip', 'link', 'set', 'wa', 'type', 'can', 'berr-reporting', 'on')
+    run('ip', 'link', 'set', 'wa', 'up')
+    errs = socket.socket(socket.AF_CAN, socket.SOCK_RAW, socket.CAN_RAW)
+    errs.setsockopt(socket.SOL_CAN_RAW, socket.CAN_RAW_FILTER, b'')
+    errs.setsockopt(socket.SOL_CAN_RAW, CAN_RAW_ERR_FILTER,
+                    struct.pack('=I', CAN_ERR_LOSTARB))
+    errs.bind(('wa',))
     before = bus_stats()
     rx, count = stall(False)
     lost_a, lost_c = arbitration_lost('wa'), arbitration_lost('wc')
@@ -269,9 +281,100 @@ def arbitration(tap, rng):
     check_spacing(tap, got, low + high, 500000, None, 'arbitration')
     check_stats(tap, before, [FILLER] * FILL + low + high, 500000, None, 30,
                 'arbitration')
+    # 0x200 = 010 0000 0000 against 0x100 = 001 0000 0000: lost in the
+    # second identifier bit.
+    errs.settimeout(5)
+    lost = [errs.recv(16) for _ in range(30)]
+    tap.eq('arbitration: with berr-reporting, each loss is an error frame '
+           'CAN_ERR_LOSTARB saying bit 1',
+           30 * [(CAN_ERR_FLAG | CAN_ERR_LOSTARB, 1)],
+           [(struct.unpack_from('=I', f)[0], f[8]) for f in lost])
     ta.close()
     tc.close()
     rx.close()
+    errs.close()
+
+
+def set_bus(attr, value, nodes=('wa', 'wb', 'wc')):
+    """Writes a bus attribute that needs every node down."""
+    for n in nodes:
+        run('ip', 'link', 'set', n, 'down')
+    cfs_write(f'{BUS}/{attr}', value)
+
+
+def overrun(tap):
+    """rx_overflow overrun (the default in wire timing): wb is held, wa
+    sends 1024 + 300 frames back to back at 500k; wc gets all of them,
+    spaced by their exact durations (the bus never waits for wb); wb keeps
+    the first 1024 in its queue and loses the rest like a full RX FIFO:
+    rx_over_errors and rx_errors 300, and one CAN_ERR_CRTL_RX_OVERFLOW
+    error frame behind the 1024 when released."""
+    set_bus('rx_overflow', 'overrun')
+    configure(['wa', 'wb', 'wc'], 500000, None)
+    n = FILL + 300
+    wb = can_socket('wb')
+    wb.setsockopt(socket.SOL_CAN_RAW, CAN_RAW_ERR_FILTER,
+                  struct.pack('=I', CAN_ERR_CRTL))
+    wb.setsockopt(socket.SOL_SOCKET, SO_RCVBUFFORCE, 1 << 24)
+    wc = can_socket('wc')
+    wc.setsockopt(socket.SOL_SOCKET, SO_RCVBUFFORCE, 1 << 24)
+    wc.setsockopt(socket.SOL_SOCKET, SO_TIMESTAMPNS, 1)
+    over = [int(cfs_read(f'/sys/class/net/wb/statistics/{k}'))
+            for k in ('rx_over_errors', 'rx_errors')]
+    cfs_write(f'{BUS}/wb/rx_hold', '1')
+    frames = [(0x100 + i % 0x600, False, 0, bytes([i % 256, i // 256]))
+              for i in range(n)]
+    tx = can_socket('wa')
+    send_all(tx, frames)
+    got = recv_all(wc, n)
+    tap.ok([b[:16] for b, _ in got] == [pack(f) for f in frames],
+           f'overrun: the other receiver gets all {n} frames in order')
+    # From the 100th frame on the writer is ahead of the bus.
+    gaps = [(i, got[i][1] - got[i - 1][1] -
+             duration_ns(frames[i], 500000, None)) for i in range(100, n)]
+    tap.eq('overrun: from then on they are spaced by their durations: the '
+           'bus never waited', [], [(i, g) for i, g in gaps if g])
+    lost = [int(cfs_read(f'/sys/class/net/wb/statistics/{k}')) - b
+            for k, b in zip(('rx_over_errors', 'rx_errors'), over)]
+    tap.eq('overrun: the held node counts 300 lost frames', [300, 300], lost)
+    cfs_write(f'{BUS}/wb/rx_hold', '0')
+    kept = recv_all(wb, FILL + 1)
+    tap.ok([b[:16] for b, _ in kept[:FILL]] ==
+           [pack(f) for f in frames[:FILL]],
+           'overrun: released, it delivers the 1024 it kept')
+    can_id, _ = struct.unpack_from('=IB', kept[FILL][0])
+    tap.eq('overrun: then one error frame: RX FIFO overflow',
+           (CAN_ERR_FLAG | CAN_ERR_CRTL, CAN_ERR_CRTL_RX_OVERFLOW),
+           (can_id, kept[FILL][0][9]))
+    wb.settimeout(0.2)
+    try:
+        extra = wb.recv(16)
+    except socket.timeout:
+        extra = None
+    tap.eq('overrun: and nothing more', None, extra)
+    tx.close()
+    wb.close()
+    wc.close()
+    set_bus('rx_overflow', 'hold')
+
+
+def rx_overflow_attr(tap):
+    """The attribute: overrun in wire timing, hold in instant timing, unless
+    written; refused while a node is up or for a bad value."""
+    tap.eq('rx_overflow: a new bus in wire timing overruns', 'overrun',
+           cfs_read(f'{BUS}/rx_overflow'))
+    cfs_write(f'{BUS}/timing', 'instant')
+    tap.eq('rx_overflow: in instant timing it holds', 'hold',
+           cfs_read(f'{BUS}/rx_overflow'))
+    cfs_write(f'{BUS}/timing', 'wire')
+    cfs_write(f'{BUS}/rx_overflow', 'hold')
+    cfs_write(f'{BUS}/timing', 'instant')
+    cfs_write(f'{BUS}/timing', 'wire')
+    tap.eq('rx_overflow: a value written stays across timing changes',
+           'hold', cfs_read(f'{BUS}/rx_overflow'))
+    tap.ok(not sh('sh', '-c', f'echo drop > {BUS}/rx_overflow'),
+           'rx_overflow: a bad value refused')
+
 
 
 def intermission(tap):
@@ -323,18 +426,23 @@ def writer(node, frames):
 
 
 def saturation(tap, rng):
-    """Two writers (wa and wc, random base frames, 64 mailboxes each)
-    saturate a 500k bus for about 3 s while wb reads every frame: in real
+    """Two writers (wa and wc, random base frames, 64 mailboxes and a
+    1000-frame qdisc each) saturate a 500k bus for about 3 s while wb reads
+    every frame: in real
     time no frame arrives before its end of frame, and the frames arrive at
     the theoretical rate within 1 %. The reader is a Python loop that may
     fall behind now and then: the delivery's own latency is the least
     lateness (read time - end of frame) among the first and among the last
     quarter of the frames, so the real time the run took is the bus time
-    between its first and last frame plus how that latency changed. Also
-    printed: the rate on the bus clock, the idle gaps, and canbusload -e's
-    view meanwhile."""
-    n = 16000
+    between its first and last frame plus how that latency changed. The
+    first 4000 frames (the writers filling their queues, which starves the
+    reader) are left out. Also printed: the rate on the bus clock, the idle
+    gaps, and canbusload -e's view meanwhile."""
+    n = 18000
     configure(['wa', 'wb', 'wc'], 500000, None)
+    # Deep queues: a writer that sleeps a few ms never lets the bus idle.
+    for node in ('wa', 'wc'):
+        run('ip', 'link', 'set', node, 'txqueuelen', '1000')
     rx = can_socket('wb')
     rx.setsockopt(socket.SOL_SOCKET, SO_RCVBUFFORCE, 1 << 24)
     rx.setsockopt(socket.SOL_SOCKET, SO_TIMESTAMPNS, 1)
@@ -362,7 +470,7 @@ def saturation(tap, rng):
     # The first SETTLE frames (the writers starting) are left out. From
     # then on the bus was busy: the theory is the sum of the frames'
     # durations and intermissions.
-    settle = 1000
+    settle = 4000
     m = n - settle
     theory = sum(duration_ns(f, 500000, None) for f in frames[settle + 1:])
     bus = got[-1][1] - got[settle][1]
@@ -394,7 +502,7 @@ def saturation(tap, rng):
 def main():
     seed = int(os.environ.get('VCB_WIRE_SEED', '1'))
     rng = random.Random(seed)
-    tap = Tap(2 + 6 * 4 + 7 + 1 + 2 + 1)
+    tap = Tap(2 + 4 + 6 * 4 + 8 + 1 + 2 + 6 + 1 + 1)
     print(f'# seed {seed} (VCB_WIRE_SEED)', flush=True)
     run('modprobe', 'vcanbus')
     os.mkdir(BUS)
@@ -405,6 +513,7 @@ def main():
         cfs_write(f'{BUS}/timing', 'wire')
         tap.ok(cfs_read(f'{BUS}/timing') == 'wire',
                'timing wire accepted after instant')
+        rx_overflow_attr(tap)
         for n in ('wa', 'wb', 'wc'):
             os.mkdir(f'{BUS}/{n}')
         for bitrate, dbitrate in ((125000, None), (500000, None),
@@ -413,6 +522,10 @@ def main():
         arbitration(tap, rng)
         intermission(tap)
         saturation(tap, rng)
+        overrun(tap)
+        run('ip', 'link', 'set', 'wa', 'up')
+        tap.ok(not sh('sh', '-c', f'echo overrun > {BUS}/rx_overflow'),
+               'rx_overflow: refused while a node is up')
     finally:
         for n in ('wa', 'wb', 'wc'):
             if os.path.isdir(f'{BUS}/{n}'):

@@ -3,8 +3,10 @@
  * Host harness for driver/frame.c: reads frames, one per line,
  *   <can_id hex, with CAN_EFF_FLAG/CAN_RTR_FLAG> <fd 0|1> <iso 0|1>
  *   <flags hex> <len> <len8_dlc> <data hex, "-" when empty>
- * and prints "<nominal> <data> <stuff>" per frame. frame_bits.py feeds it
- * and compares with the reference (selftests/lib/canbits.py).
+ * and prints "<nominal> <data> <stuff> <fdf>" per frame; with --probe, a
+ * second line with every bit's location and level as vcanbus_frame_probe()
+ * gives them ("<loc hex><0|1|?>" each). frame_bits.py feeds it and
+ * compares with the reference (selftests/lib/canbits.py).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,8 +14,22 @@
 
 #include "frame.h"
 
-int main(void)
+static void probe_all(const struct canfd_frame *cf, bool fd, bool iso,
+		      unsigned int total)
 {
+	struct vcanbus_bit_probe p;
+
+	for (p.at = 0; p.at < total; p.at++) {
+		vcanbus_frame_probe(cf, fd, iso, &p);
+		printf("%02x%c", p.loc, p.level == VCANBUS_LEVEL_UNKNOWN ? '?' :
+		       '0' + p.level);
+	}
+	printf("\n");
+}
+
+int main(int argc, char **argv)
+{
+	bool probe = argc > 1 && !strcmp(argv[1], "--probe");
 	char line[512], hex[160];
 	unsigned int id, fd, iso, flags, len, len8, i, n = 0;
 
@@ -36,7 +52,10 @@ int main(void)
 		for (i = 0; i < len && strcmp(hex, "-"); i++)
 			sscanf(hex + 2 * i, "%2hhx", &cf.data[i]);
 		vcanbus_frame_bits(&cf, fd, iso, &bits);
-		printf("%u %u %u\n", bits.nominal, bits.data, bits.stuff);
+		printf("%u %u %u %u\n", bits.nominal, bits.data, bits.stuff,
+		       fd ? bits.fdf : 0);
+		if (probe)
+			probe_all(&cf, fd, iso, bits.nominal + bits.data);
 		n++;
 	}
 	return 0;

@@ -7,7 +7,11 @@ frame: Classical base and extended, data and remote, DLC 0..15 (9..15
 with cc-len8-dlc), CAN FD base and extended at every length, BRS and ESI
 on and off, ISO and non-ISO; contents all-zero, all-one, alternating, and
 seeded random ones, so that stuffing and the CRC-15 vary. Nominal bits,
-data-phase bits and stuff bits must equal the reference's exactly. TAP.
+data-phase bits, stuff bits and the FDF bit's position must equal the
+reference's exactly; and for every bit of one frame in PROBE_EVERY,
+vcanbus_frame_probe()'s field and level (the sender's: recessive in the
+ACK slot; none in a CAN FD CRC field, whose value the driver does not
+compute). TAP.
 """
 
 import os
@@ -21,6 +25,7 @@ import canbits  # noqa: E402
 EFF, RTR = 0x80000000, 0x40000000
 BRS, ESI = 0x01, 0x02
 FD_LENS = canbits.FD_DLC_TO_LEN
+PROBE_EVERY = 10
 
 
 def frames(rng):
@@ -64,10 +69,29 @@ def reference(can_id, fd, iso, flags, n, len8, data):
     rtr = bool(can_id & RTR)
     bare = can_id & (0x1fffffff if eff else 0x7ff)
     dlc = canbits.fd_len_to_dlc(n) if fd else (len8 or n)
-    r = canbits.frame_bits(bare, eff, rtr, bool(fd), bool(flags & BRS),
-                           bool(flags & ESI), dlc,
-                           b'' if rtr else data, iso=bool(iso))
-    return r['nominal'], r['data_phase'], r['stuff']
+    return canbits.frame_bits(bare, eff, rtr, bool(fd), bool(flags & BRS),
+                              bool(flags & ESI), dlc,
+                              b'' if rtr else data, iso=bool(iso))
+
+
+def counts(r):
+    return '%d %d %d %d' % (r['nominal'], r['data_phase'], r['stuff'],
+                            r['fdf'] or 0)
+
+
+def probes(r):
+    """What vcanbus_frame_probe() must give for every bit of frame r."""
+    out = ''
+    for i, (bit, kind, loc) in enumerate(zip(r['bits'], r['kinds'],
+                                             r['locs'])):
+        if kind in ('fixed', 'sc', 'crc') and r['fdf'] is not None:
+            level = '?'
+        elif r['locs'][i] == canbits.LOC['ACK']:
+            level = '1'         # the sender's, not the acknowledgement
+        else:
+            level = str(bit)
+        out += '%02x%s' % (loc, level)
+    return out
 
 
 def main():
@@ -79,11 +103,12 @@ def main():
                     for c in cases)
     out = subprocess.run([harness], input=lines, capture_output=True,
                          text=True, check=True).stdout.split('\n')
-    print('TAP version 13\n1..3')
+    print('TAP version 13\n1..4')
     kinds = {'cc': [0, 0], 'fd': [0, 0]}
     first_bad = None
-    for case, got in zip(cases, out):
-        want = '%d %d %d' % reference(*case)
+    refs = [reference(*case) for case in cases]
+    for case, r, got in zip(cases, refs, out):
+        want = counts(r)
         k = kinds['fd' if case[1] else 'cc']
         k[0] += 1
         if got != want:
@@ -110,7 +135,19 @@ def main():
           f'data frames + intermission equal canbusload -e ({len(cc)} frames)')
     if bad:
         print(f'# first: {bad[0]}')
-    sys.exit(1 if first_bad or bad else 0)
+    sample = list(range(0, len(cases), PROBE_EVERY))
+    probed = subprocess.run([harness, '--probe'],
+                            input=''.join(lines.splitlines(True)[i]
+                                          for i in sample),
+                            capture_output=True, text=True,
+                            check=True).stdout.split('\n')[1::2]
+    wrong = [(cases[i], got, probes(refs[i])) for i, got in zip(sample, probed)
+             if got != probes(refs[i])]
+    print(f'{"not ok" if wrong or not sample else "ok"} 4 frame_probe: every '
+          f'bit\'s field and level equal the reference ({len(sample)} frames)')
+    if wrong:
+        print(f'# {len(wrong)} differ; first (frame, got, want): {wrong[0]}')
+    sys.exit(1 if first_bad or bad or wrong else 0)
 
 
 if __name__ == '__main__':

@@ -14,6 +14,8 @@ typedef uint8_t u8;
 typedef uint16_t u16;
 typedef uint32_t u32;
 
+#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
+
 /* As can_fd_len2dlc() in drivers/net/can/dev/length.c. */
 static inline u8 can_fd_len2dlc(u8 len)
 {
