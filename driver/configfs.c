@@ -211,28 +211,48 @@ static ssize_t vcanbus_bus_timing_show(struct config_item *item, char *page)
 			  vcanbus_timing_names[to_vcanbus_bus(item)->timing]);
 }
 
+/*
+ * Takes RTNL and the bus lock when no node of @bus is up (nodes open, stop,
+ * join and leave only under both): 0, locked; or -EBUSY, not locked.
+ */
+static int vcanbus_bus_lock_down(struct vcanbus_bus *bus)
+{
+	struct vcanbus_node *node;
+
+	rtnl_lock();
+	spin_lock_bh(&bus->lock);
+	list_for_each_entry(node, &bus->nodes, bus_list) {
+		if (node->running) {
+			spin_unlock_bh(&bus->lock);
+			rtnl_unlock();
+			return -EBUSY;
+		}
+	}
+	return 0;
+}
+
+static void vcanbus_bus_unlock(struct vcanbus_bus *bus)
+{
+	spin_unlock_bh(&bus->lock);
+	rtnl_unlock();
+}
+
 static ssize_t vcanbus_bus_timing_store(struct config_item *item,
 					const char *page, size_t len)
 {
 	struct vcanbus_bus *bus = to_vcanbus_bus(item);
-	struct vcanbus_node *node;
-	int timing, err = 0;
+	int timing, err;
 
 	timing = vcanbus_parse_word(page, vcanbus_timing_names,
 				    ARRAY_SIZE(vcanbus_timing_names));
 	if (timing < 0)
 		return timing;
-	/* Nodes join and leave only under RTNL and the bus lock. */
-	rtnl_lock();
-	spin_lock_bh(&bus->lock);
-	list_for_each_entry(node, &bus->nodes, bus_list)
-		if (node->running)
-			err = -EBUSY;
-	if (!err)
-		vcanbus_bus_set_timing(bus, timing);
-	spin_unlock_bh(&bus->lock);
-	rtnl_unlock();
-	return err ?: len;
+	err = vcanbus_bus_lock_down(bus);
+	if (err)
+		return err;
+	vcanbus_bus_set_timing(bus, timing);
+	vcanbus_bus_unlock(bus);
+	return len;
 }
 
 static const char *const vcanbus_rx_overflow_names[] = {
@@ -251,25 +271,19 @@ static ssize_t vcanbus_bus_rx_overflow_store(struct config_item *item,
 					     const char *page, size_t len)
 {
 	struct vcanbus_bus *bus = to_vcanbus_bus(item);
-	struct vcanbus_node *node;
-	int policy, err = 0;
+	int policy, err;
 
 	policy = vcanbus_parse_word(page, vcanbus_rx_overflow_names,
 				    ARRAY_SIZE(vcanbus_rx_overflow_names));
 	if (policy < 0)
 		return policy;
-	rtnl_lock();
-	spin_lock_bh(&bus->lock);
-	list_for_each_entry(node, &bus->nodes, bus_list)
-		if (node->running)
-			err = -EBUSY;
-	if (!err) {
-		bus->rx_overflow = policy;
-		bus->rx_overflow_set = true;
-	}
-	spin_unlock_bh(&bus->lock);
-	rtnl_unlock();
-	return err ?: len;
+	err = vcanbus_bus_lock_down(bus);
+	if (err)
+		return err;
+	bus->rx_overflow = policy;
+	bus->rx_overflow_set = true;
+	vcanbus_bus_unlock(bus);
+	return len;
 }
 
 /* Bus statistics: one u64 each, read under the lock. */
