@@ -212,47 +212,48 @@ static ssize_t vcanbus_bus_timing_show(struct config_item *item, char *page)
 }
 
 /*
- * Takes RTNL and the bus lock when no node of @bus is up (nodes open, stop,
- * join and leave only under both): 0, locked; or -EBUSY, not locked.
+ * Applies a setting that needs every node of @bus down: -EBUSY if one is up.
+ * Nodes open, stop, join and leave only under RTNL and the bus lock, so with
+ * both held no node comes up while @set runs.
  */
-static int vcanbus_bus_lock_down(struct vcanbus_bus *bus)
+static ssize_t vcanbus_bus_set_down(struct vcanbus_bus *bus,
+				    void (*set)(struct vcanbus_bus *bus, int value),
+				    int value, size_t len)
 {
 	struct vcanbus_node *node;
+	ssize_t ret = len;
 
 	rtnl_lock();
 	spin_lock_bh(&bus->lock);
 	list_for_each_entry(node, &bus->nodes, bus_list) {
 		if (node->running) {
-			spin_unlock_bh(&bus->lock);
-			rtnl_unlock();
-			return -EBUSY;
+			ret = -EBUSY;
+			break;
 		}
 	}
-	return 0;
-}
-
-static void vcanbus_bus_unlock(struct vcanbus_bus *bus)
-{
+	if (ret > 0)
+		set(bus, value);
 	spin_unlock_bh(&bus->lock);
 	rtnl_unlock();
+	return ret;
+}
+
+static void vcanbus_bus_store_timing(struct vcanbus_bus *bus, int timing)
+{
+	vcanbus_bus_set_timing(bus, timing);
 }
 
 static ssize_t vcanbus_bus_timing_store(struct config_item *item,
 					const char *page, size_t len)
 {
 	struct vcanbus_bus *bus = to_vcanbus_bus(item);
-	int timing, err;
+	int timing;
 
 	timing = vcanbus_parse_word(page, vcanbus_timing_names,
 				    ARRAY_SIZE(vcanbus_timing_names));
 	if (timing < 0)
 		return timing;
-	err = vcanbus_bus_lock_down(bus);
-	if (err)
-		return err;
-	vcanbus_bus_set_timing(bus, timing);
-	vcanbus_bus_unlock(bus);
-	return len;
+	return vcanbus_bus_set_down(bus, vcanbus_bus_store_timing, timing, len);
 }
 
 static const char *const vcanbus_rx_overflow_names[] = {
@@ -266,24 +267,24 @@ static ssize_t vcanbus_bus_rx_overflow_show(struct config_item *item, char *page
 			  [READ_ONCE(to_vcanbus_bus(item)->rx_overflow)]);
 }
 
-/* Like timing: only while no node of the bus is up. */
+/* Under vcanbus_bus_set_down(): the receivers it applies to are all down. */
+static void vcanbus_bus_set_rx_overflow(struct vcanbus_bus *bus, int policy)
+{
+	bus->rx_overflow = policy;
+	bus->rx_overflow_set = true;
+}
+
 static ssize_t vcanbus_bus_rx_overflow_store(struct config_item *item,
 					     const char *page, size_t len)
 {
 	struct vcanbus_bus *bus = to_vcanbus_bus(item);
-	int policy, err;
+	int policy;
 
 	policy = vcanbus_parse_word(page, vcanbus_rx_overflow_names,
 				    ARRAY_SIZE(vcanbus_rx_overflow_names));
 	if (policy < 0)
 		return policy;
-	err = vcanbus_bus_lock_down(bus);
-	if (err)
-		return err;
-	bus->rx_overflow = policy;
-	bus->rx_overflow_set = true;
-	vcanbus_bus_unlock(bus);
-	return len;
+	return vcanbus_bus_set_down(bus, vcanbus_bus_set_rx_overflow, policy, len);
 }
 
 /* Bus statistics: one u64 each, read under the lock. */
