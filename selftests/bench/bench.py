@@ -82,6 +82,9 @@ def node_up(bus, name, *can_args):
 def bus_make(bus, timing):
     os.mkdir(f'{CFS}/{bus}')
     cfs_write(f'{CFS}/{bus}/timing', timing)
+    # As every run in bench.md was measured: a slow reader holds the bus
+    # back (wire timing now overruns by default) and no frame is lost.
+    cfs_write(f'{CFS}/{bus}/rx_overflow', 'hold')
 
 
 def bus_remove(bus):

@@ -304,8 +304,8 @@ def set_bus(attr, value, nodes=('wa', 'wb', 'wc')):
 
 def overrun(tap):
     """rx_overflow overrun (the default in wire timing): wb is held, wa
-    sends 1024 + 300 frames back to back at 500k; wc gets all of them,
-    spaced by their exact durations (the bus never waits for wb); wb keeps
+    sends 1024 + 300 frames back to back at 500k; wc gets all of them
+    while wb is held, none sooner than its duration; wb keeps
     the first 1024 in its queue and loses the rest like a full RX FIFO:
     rx_over_errors and rx_errors 300, and one CAN_ERR_CRTL_RX_OVERFLOW
     error frame behind the 1024 when released."""
@@ -329,11 +329,15 @@ def overrun(tap):
     got = recv_all(wc, n)
     tap.ok([b[:16] for b, _ in got] == [pack(f) for f in frames],
            f'overrun: the other receiver gets all {n} frames in order')
-    # From the 100th frame on the writer is ahead of the bus.
-    gaps = [(i, got[i][1] - got[i - 1][1] -
-             duration_ns(frames[i], 500000, None)) for i in range(100, n)]
-    tap.eq('overrun: from then on they are spaced by their durations: the '
-           'bus never waited', [], [(i, g) for i, g in gaps if g])
+    # wc got every frame while wb was still held: the bus never waited
+    # for wb. Whether the writer kept the mailboxes full depends on the
+    # VM's scheduling (saturation() proves exact spacing with writers that
+    # do); what holds whatever the writer does: no frame follows the one
+    # before sooner than its duration.
+    short = [(i, got[i][1] - got[i - 1][1] -
+              duration_ns(frames[i], 500000, None)) for i in range(1, n)]
+    tap.eq('overrun: no frame came sooner than its duration after the one '
+           'before', [], [(i, g) for i, g in short if g < 0])
     lost = [int(cfs_read(f'/sys/class/net/wb/statistics/{k}')) - b
             for k, b in zip(('rx_over_errors', 'rx_errors'), over)]
     tap.eq('overrun: the held node counts 300 lost frames', [300, 300], lost)
@@ -374,7 +378,6 @@ def rx_overflow_attr(tap):
            'hold', cfs_read(f'{BUS}/rx_overflow'))
     tap.ok(not sh('sh', '-c', f'echo drop > {BUS}/rx_overflow'),
            'rx_overflow: a bad value refused')
-
 
 
 def intermission(tap):
@@ -502,7 +505,7 @@ def saturation(tap, rng):
 def main():
     seed = int(os.environ.get('VCB_WIRE_SEED', '1'))
     rng = random.Random(seed)
-    tap = Tap(2 + 4 + 6 * 4 + 8 + 1 + 2 + 6 + 1 + 1)
+    tap = Tap(2 + 4 + 6 * 4 + 8 + 1 + 2 + 6 + 1 + 2)
     print(f'# seed {seed} (VCB_WIRE_SEED)', flush=True)
     run('modprobe', 'vcanbus')
     os.mkdir(BUS)
@@ -526,6 +529,8 @@ def main():
         run('ip', 'link', 'set', 'wa', 'up')
         tap.ok(not sh('sh', '-c', f'echo overrun > {BUS}/rx_overflow'),
                'rx_overflow: refused while a node is up')
+        tap.eq('rx_overflow: the refused write changed nothing', 'hold',
+               cfs_read(f'{BUS}/rx_overflow'))
     finally:
         for n in ('wa', 'wb', 'wc'):
             if os.path.isdir(f'{BUS}/{n}'):

@@ -156,6 +156,13 @@ TEST_F(stall, ifdown_aborts_the_mailboxes)
 	EXPECT_EQ(RXQ_LEN, bus_frames());
 }
 
+/* Waits (bounded) until linkwatch has given @ifname operstate @state. */
+static int await_operstate(const char *ifname, const char *state)
+{
+	return vcb_sh("for i in $(seq 200); do grep -qx %s /sys/class/net/%s/operstate"
+		      " && exit 0; sleep 0.025; done; exit 1", state, ifname);
+}
+
 static int bus_off(const char *node)
 {
 	return vcb_sh("echo 1 > %s/stall/%s/bus_off", VCB_CFS, node);
@@ -167,7 +174,10 @@ static int bus_off(const char *node)
  * four frames its mailboxes held (counted as can-dev counts what it
  * flushes), and it sends again. (What its qdisc held is gone too: can-dev
  * takes the carrier away at bus-off, and the stack then replaces the
- * qdisc, as for every candev.)
+ * qdisc, as for every candev. The stack does that from linkwatch, up to a
+ * second later, and a restart before then gives the carrier back first:
+ * the qdisc keeps its frames. The test waits for the operstate linkwatch
+ * sets in the same step, under RTNL, as the restart takes it.)
  */
 TEST_F_TIMEOUT(stall, bus_off_sender_sends_nothing, 180)
 {
@@ -185,6 +195,7 @@ TEST_F_TIMEOUT(stall, bus_off_sender_sends_nothing, 180)
 	EXPECT_EQ(RXQ_LEN, bus_frames());
 	EXPECT_EQ(RXQ_LEN, vcb_stat("sa", "tx_packets"));
 	EXPECT_EQ(0, vcb_sh("ip -d link show sa | grep -q 'state BUS-OFF'"));
+	ASSERT_EQ(0, await_operstate("sa", "down"));
 
 	ASSERT_EQ(0, vcb_sh("ip link set sa type can restart"));
 	EXPECT_EQ(4, vcb_stat("sa", "tx_dropped"));
