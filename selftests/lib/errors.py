@@ -274,7 +274,8 @@ def suspend(tap):
     20 frames destroyed by bit errors (TEC 160); with the bus held back,
     ea queues 3 frames with ID 0x100 and eb 3 with ID 0x200: ea's lower ID
     would win every time, but after each of its frames eb starts first.
-    Alone, ea's frames are spaced by 3 + 8 bits."""
+    Alone (queued, again, while the bus is held back), ea's frames are
+    spaced by 3 + 8 bits."""
     setup([('ea', 125000, ['one-shot', 'on']), ('eb', 125000, []),
            ('ec', 125000, [])])
     aborted = stat('ea', 'tx_aborted_errors')
@@ -290,32 +291,39 @@ def suspend(tap):
     rc = can_socket('ec')
     rc.setsockopt(socket.SOL_SOCKET, SO_TIMESTAMPNS, 1)
     rc.setsockopt(socket.SOL_SOCKET, 33, 1 << 24)        # SO_RCVBUFFORCE
-    cfs_write(f'{BUS}/ec/rx_hold', '1')
     hb = can_socket('eb')
     filler = struct.pack('=IB3x8s', 0x7ff, 0, b'')
-    frames = int(cfs_read(f'{BUS}/frames'))
-    for _ in range(1024):
-        send_retry(hb, filler)
-    tap.ok(await_cond(lambda: int(cfs_read(f'{BUS}/frames')) == frames + 1024),
-           'suspend: the held receiver\'s queue is full: the bus holds back')
+
+    def held(burst):
+        """Fills ec's queue (held) with 1024 fillers of eb, so the bus holds
+        back; then sends @burst, releases ec and returns the burst as ec
+        receives it, with its timestamps: every frame of it was queued
+        before the first went out, whatever the machine's speed."""
+        cfs_write(f'{BUS}/ec/rx_hold', '1')
+        frames = int(cfs_read(f'{BUS}/frames'))
+        for _ in range(1024):
+            send_retry(hb, filler)
+        tap.ok(await_cond(lambda: int(cfs_read(f'{BUS}/frames')) ==
+                          frames + 1024),
+               'suspend: the held receiver\'s queue is full: the bus holds back')
+        for sock, f in burst:
+            sock.send(f)
+        cfs_write(f'{BUS}/ec/rx_hold', '0')
+        got = []
+        for _ in range(1024 + len(burst)):
+            data, anc, _, _ = rc.recvmsg(16, socket.CMSG_SPACE(16))
+            sec, nsec = [struct.unpack('=qq', d[:16]) for lvl, k, d in anc
+                         if lvl == socket.SOL_SOCKET and k == SO_TIMESTAMPNS][0]
+            got.append((data, sec * 10**9 + nsec))
+        return got[1024:]
+
     ea = [struct.pack('=IB3x8s', 0x100, 1, bytes([i])) for i in range(3)]
     eb = [struct.pack('=IB3x8s', 0x200, 1, bytes([i])) for i in range(3)]
-    for a, b in zip(ea, eb):
-        tx.send(a)
-        hb.send(b)
-    cfs_write(f'{BUS}/ec/rx_hold', '0')
-    got = [rc.recv(16) for _ in range(1024 + 6)][1024:]
+    got = held([x for a, b in zip(ea, eb) for x in ((tx, a), (hb, b))])
     tap.eq('suspend: after each frame of the error-passive ea, eb goes first',
-           [ea[0], eb[0], ea[1], eb[1], ea[2], eb[2]], got)
+           [ea[0], eb[0], ea[1], eb[1], ea[2], eb[2]], [d for d, _ in got])
     # Alone: two frames of ea, 8 bits of suspend between them.
-    for f in ea[:2]:
-        tx.send(f)
-    stamps = []
-    for _ in range(2):
-        _, anc, _, _ = rc.recvmsg(16, socket.CMSG_SPACE(16))
-        sec, nsec = [struct.unpack('=qq', d[:16]) for lvl, k, d in anc
-                     if lvl == socket.SOL_SOCKET and k == SO_TIMESTAMPNS][0]
-        stamps.append(sec * 10**9 + nsec)
+    stamps = [t for _, t in held([(tx, f) for f in ea[:2]])]
     bits = canbits.frame_bits(0x100, False, False, False, False, False, 1,
                               ea[1][8:9])['total']
     tap.eq('suspend: alone, its frames are spaced by frame + 3 + 8 bits',
@@ -503,7 +511,7 @@ def listen_only_counts(tap):
 
 
 def main():
-    tap = Tap(10 + 4 + 2 + 8 + 4 + 6 + 5 + 8 + 5 + 4 + 6)
+    tap = Tap(10 + 4 + 2 + 8 + 4 + 6 + 5 + 8 + 5 + 4 + 7)
     sh('modprobe', 'vcanbus')
     os.mkdir(BUS)
     try:
