@@ -12,6 +12,8 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+#include "access.h"
+#include "filter.h"
 #include "frame.h"
 #include "stats.h"
 
@@ -62,7 +64,9 @@ void vcb_close_all(void);
 
 struct vcb_can_config {
 	const char *ifname;
-	bool error_frames;
+	bool error_frames;		/* error frames both ways */
+	struct vcb_filters to_bus;	/* which frames the bus gets */
+	struct vcb_filters from_bus;	/* which of its frames go out */
 	unsigned int queue;		/* frames waiting for the bus, at most */
 	unsigned int bitrate;		/* 0: leave the interface as it is */
 };
@@ -73,6 +77,8 @@ const char *vcb_can_ifname(void);
 bool vcb_can_congested(void);
 /* Frames the queue to the bus still takes. */
 unsigned int vcb_can_room(void);
+/* The most frames a second the bus carries (from its bit rate). */
+unsigned int vcb_can_frame_rate(void);
 /* Called by the CAN side when its queue drained below the low mark. */
 void vcb_tcp_resume(void);
 
@@ -86,11 +92,14 @@ int vcb_format_lookup(const char *s, size_t len);
 
 struct vcb_udp_config {
 	enum vcb_format format;
-	const char *group;		/* multicast group or unicast peer */
+	const char *group;		/* multicast group, or the unicast peer
+					 * (then only it may send) */
+	struct vcb_allow allow;		/* sources; empty: anyone */
 	unsigned int port;
 	unsigned int hops;
 	const char *ifname;		/* outgoing interface, NULL: the route's */
 	unsigned int mtu;		/* cannelloni: datagram payload, at most */
+	unsigned int rate;		/* frames/s taken in, 0: the bus's */
 };
 
 int vcb_udp_open(const struct vcb_udp_config *cfg);
@@ -98,14 +107,19 @@ int vcb_udp_open(const struct vcb_udp_config *cfg);
 struct vcb_tcp_config {
 	const char *listen;		/* [ADDR:]PORT or NULL */
 	const char *connect;		/* HOST:PORT or NULL */
+	struct vcb_allow allow;		/* the hub's peers; empty: anyone, on
+					 * a loopback address only */
+	struct sockaddr_storage listen_addr;
+	socklen_t listen_len;
 	unsigned int out_limit;		/* bytes queued per peer, at most */
+	unsigned int max_peers;		/* a hub's peers, at most */
+	unsigned int per_source;	/* of them from one address, at most */
+	unsigned int greeting_ms;	/* a peer that has not greeted by then
+					 * is dropped */
 };
 
 int vcb_tcp_open(const struct vcb_tcp_config *cfg);
 
-/* "HOST:PORT", "[V6ADDR]:PORT" or "PORT" into a numeric address. */
-int vcb_parse_hostport(const char *s, const char *default_host,
-		       struct sockaddr_storage *ss, socklen_t *len);
 /* A printable "addr:port" for logs. */
 const char *vcb_addr_str(const struct sockaddr *sa, char *buf, size_t size);
 

@@ -19,6 +19,8 @@
 #define CNL_HEADER_LEN		5
 #define CNL_FD_LEN		0x80
 #define CNL_FRAME_MAX		(4 + 1 + 1 + CANFD_MAX_DLEN)
+/* The datagram size cannelloni reads by default; longer ones it cuts. */
+#define CNL_PEER_MTU		1500
 #define CNL_GREETING		"CANNELLONIv1"
 #define CNL_GREETING_LEN	12
 

@@ -10,6 +10,12 @@
  * three quarters full, TCP peers are not read (TCP's own flow control
  * then holds their senders back), and UDP frames that find it full are
  * dropped and counted.
+ *
+ * Which frames go to the bus and which leave it: --to-bus and --from-bus
+ * (CAN ID filters, as a CAN_RAW socket's), and error frames only with
+ * --error-frames, both ways: an error frame from the network is a claim
+ * about a bus that is not this one, and on this one it would tell every
+ * application of a state (a bus-off, say) the controllers are not in.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -46,6 +52,7 @@ struct canport {
 	int state;			/* libsocketcan's, -1: not known */
 	struct {
 		uint64_t rx, tx, queue_full, rejected, kernel_drops, backoffs;
+		uint64_t rx_filtered, tx_filtered, tx_error_frames;
 	} st;
 };
 
@@ -65,6 +72,33 @@ static const char *state_name(int state)
 	if (state < 0 || state >= (int)(sizeof(state_names) / sizeof(state_names[0])))
 		return "unknown";
 	return state_names[state];
+}
+
+/*
+ * The most frames a second the bus carries: its bit rate over the bits
+ * of the shortest frame, 47 for a Classical one (44 and 3 of
+ * intermission), 29 of the nominal bit time for an FD one (the phases at
+ * the nominal rate alone); a 1 Mbit/s Classical bus when the interface
+ * tells no bit rate (vcan).
+ */
+static unsigned int can_frame_rate;
+
+unsigned int vcb_can_frame_rate(void)
+{
+	return can_frame_rate;
+}
+
+static void can_rate_probe(const char *ifname)
+{
+	struct can_bittiming bt = { 0 };
+	struct can_ctrlmode cm = { 0 };
+	unsigned int bits;
+
+	can_frame_rate = (1000000 + 46) / 47;
+	if (can_get_bittiming(ifname, &bt) || !bt.bitrate)
+		return;
+	bits = !can_get_ctrlmode(ifname, &cm) && (cm.flags & CAN_CTRLMODE_FD) ? 29 : 47;
+	can_frame_rate = (bt.bitrate + bits - 1) / bits;
 }
 
 const char *vcb_can_ifname(void)
@@ -133,6 +167,11 @@ static void can_read(struct vcb_source *src, uint32_t events)
 				       CANFD_MAX_DLEN - CAN_MAX_DLEN);
 			}
 			can.st.rx++;
+			if (!(frames[i].cf.can_id & CAN_ERR_FLAG) &&
+			    !vcb_filters_match(&can.cfg.from_bus, frames[i].cf.can_id)) {
+				can.st.rx_filtered++;
+				continue;
+			}
 			vcb_deliver(&frames[i], &can);
 		}
 		done += n;
@@ -211,6 +250,15 @@ static void can_send(struct vcb_port *port, const struct vcb_frame *f,
 	(void)port;
 	if (origin == &can)
 		return;
+	if (f->cf.can_id & CAN_ERR_FLAG) {
+		if (!can.cfg.error_frames) {
+			can.st.tx_error_frames++;
+			return;
+		}
+	} else if (!vcb_filters_match(&can.cfg.to_bus, f->cf.can_id)) {
+		can.st.tx_filtered++;
+		return;
+	}
 	if (can.count == can.cfg.queue) {
 		can.st.queue_full++;
 		return;
@@ -240,12 +288,16 @@ static void can_report(struct vcb_port *port, FILE *out)
 {
 	const char *n = port->name;
 
-	fprintf(out, "%s: state %s\n", n, state_name(can.state));
+	vcb_stat_str(out, n, "state", state_name(can.state));
+	vcb_stat(out, n, "frame_rate", can_frame_rate);
 	vcb_stat(out, n, "rx_frames", can.st.rx);
 	vcb_stat(out, n, "tx_frames", can.st.tx);
 	vcb_stat(out, n, "tx_queued", can.count);
 	vcb_stat(out, n, "tx_dropped_queue_full", can.st.queue_full);
 	vcb_stat(out, n, "tx_rejected", can.st.rejected);
+	vcb_stat(out, n, "tx_filtered", can.st.tx_filtered);
+	vcb_stat(out, n, "tx_error_frames_refused", can.st.tx_error_frames);
+	vcb_stat(out, n, "rx_filtered", can.st.rx_filtered);
 	vcb_stat(out, n, "tx_backoffs", can.st.backoffs);
 	vcb_stat(out, n, "rx_dropped_socket_full", can.st.kernel_drops);
 }
@@ -290,6 +342,7 @@ int vcb_can_open(const struct vcb_can_config *cfg)
 	}
 	if (cfg->bitrate && can_set_bitrate_now(cfg->ifname, cfg->bitrate))
 		return -1;
+	can_rate_probe(cfg->ifname);
 	can.q = calloc(cfg->queue, sizeof(*can.q));
 	can.sock.fd = socket(PF_CAN, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, CAN_RAW);
 	can.retry.fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);

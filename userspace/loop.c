@@ -110,11 +110,11 @@ void vcb_flush_all(void)
 
 void vcb_report_all(FILE *out)
 {
+	vcb_stats_begin(out);
 	for (struct vcb_port *p = ports; p; p = p->next)
 		p->report(p, out);
-	/* Where a reader of the log knows the report is complete. */
-	fputs("vcanbridge: end of statistics\n", out);
-	fflush(out);
+	vcb_stat(out, "log", "lines_left_out", vcb_log_suppressed());
+	vcb_stats_end(out);
 }
 
 void vcb_close_all(void)

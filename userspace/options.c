@@ -30,16 +30,29 @@ static const struct {
 } table[] = {
 	{ { "udp", required_argument, NULL, 'u' }, "SPEC",
 	  "join a UDP group (repeatable). SPEC: [pycan|cannelloni][,KEY=VALUE]...\n"
-	  "\tkeys: format=pycan|cannelloni, group=ADDR (IPv6/IPv4 multicast, or a\n"
-	  "\tunicast peer), port=N, hops=N, if=IFNAME, mtu=BYTES (cannelloni)\n"
+	  "\tkeys: format=pycan|cannelloni, group=ADDR (IPv6/IPv4 multicast),\n"
+	  "\tpeer=ADDR (a unicast peer instead: only it may send), port=N,\n"
+	  "\thops=N, if=IFNAME, mtu=BYTES (cannelloni), allow=CIDR (only these\n"
+	  "\tsources may send; repeatable), rate=FRAMES (a second, taken in;\n"
+	  "\tdefault: what the bus carries at its bit rate)\n"
 	  "\tdefaults: python-can's group " PYCAN_GROUP ",\n"
 	  "\tport 43113 (cannelloni: 20000), hops 1, mtu 1400" },
 	{ { "tcp-listen", required_argument, NULL, 'l' }, "[ADDR:]PORT",
-	  "be a cannelloni TCP hub: every peer gets every other's frames" },
-	{ { "tcp-connect", required_argument, NULL, 'c' }, "ADDR:PORT",
+	  "be a cannelloni TCP hub: every peer gets every other's frames.\n"
+	  "\tPORT alone listens on 127.0.0.1; any other address needs --allow" },
+	{ { "allow", required_argument, NULL, 'a' }, "CIDR",
+	  "the hub takes peers from this network only (repeatable;\n"
+	  "\t0.0.0.0/0 and ::/0 for anyone)" },
+	{ { "tcp-connect", required_argument, NULL, 'c' }, "HOST:PORT",
 	  "connect to a cannelloni TCP peer or hub (reconnects)" },
+	{ { "to-bus", required_argument, NULL, 't' }, "FILTERS",
+	  "only frames matching one of FILTERS go to the bus: ID:MASK or\n"
+	  "\tID~MASK (not matching), comma-separated, as candump's" },
+	{ { "from-bus", required_argument, NULL, 'f' }, "FILTERS",
+	  "only the bus's frames matching one of FILTERS go to the network" },
 	{ { "error-frames", no_argument, NULL, 'e' }, NULL,
-	  "also send the bus's error frames to the network" },
+	  "carry error frames: the bus's to the network, the network's to\n"
+	  "\tthe bus (else they are counted and dropped)" },
 	{ { "bitrate", required_argument, NULL, 'b' }, "BPS",
 	  "set the interface's bit rate first (libsocketcan; root)" },
 	{ { "queue", required_argument, NULL, 'q' }, "FRAMES",
@@ -47,6 +60,15 @@ static const struct {
 	{ { "tcp-buffer", required_argument, NULL, 'o' }, "BYTES",
 	  "output buffer per TCP peer; a peer that fills it is dropped\n"
 	  "\t(default 4194304)" },
+	{ { "tcp-peers", required_argument, NULL, 'P' }, "N",
+	  "a hub's peers, at most (default 64)" },
+	{ { "tcp-per-source", required_argument, NULL, 'S' }, "N",
+	  "a hub's peers from one address, at most (default 4)" },
+	{ { "tcp-greeting-timeout", required_argument, NULL, 'g' }, "MS",
+	  "a peer (or server) that has not greeted by then is dropped\n"
+	  "\t(default 5000)" },
+	{ { "json", no_argument, NULL, 'j' }, NULL,
+	  "statistics as one JSON object a report, on one line" },
 	{ { "verbose", no_argument, NULL, 'v' }, NULL, "say more" },
 	{ { "version", no_argument, NULL, 'V' }, NULL, "print the version" },
 	{ { "help", no_argument, NULL, 'h' }, NULL, "this text" },
@@ -89,8 +111,9 @@ static int number(const char *what, const char *s, unsigned long min,
 
 static int udp_spec(char *spec, struct vcb_udp_config *u)
 {
-	enum { FORMAT, GROUP, PORT, HOPS, IF, MTU };
-	char *const keys[] = { "format", "group", "port", "hops", "if", "mtu", NULL };
+	enum { FORMAT, GROUP, PEER, PORT, HOPS, IF, MTU, ALLOW, RATE };
+	char *const keys[] = { "format", "group", "peer", "port", "hops", "if",
+			       "mtu", "allow", "rate", NULL };
 	char *value = NULL;
 	int f;
 
@@ -111,9 +134,24 @@ static int udp_spec(char *spec, struct vcb_udp_config *u)
 			u->format = f;
 			break;
 		case GROUP:
+		case PEER:
 			if (!value || !*value)
 				goto bad;
+			if (u->group) {
+				fprintf(stderr, "vcanbridge: --udp: one group= or peer= per link\n");
+				return -1;
+			}
 			u->group = value;
+			break;
+		case RATE:
+			if (number("--udp rate", value, 1, 10000000, &u->rate))
+				return -1;
+			break;
+		case ALLOW:
+			if (!value || !*value)
+				goto bad;
+			if (vcb_allow_add(&u->allow, "--udp allow", value))
+				return -1;
 			break;
 		case PORT:
 			if (number("--udp port", value, 1, 65535, &u->port))
@@ -141,6 +179,9 @@ static int udp_spec(char *spec, struct vcb_udp_config *u)
 		u->group = PYCAN_GROUP;
 	if (!u->port)		/* unset: no port is 0 */
 		u->port = u->format == VCB_FORMAT_PYCAN ? PYCAN_PORT : CNL_PORT;
+	if (u->format == VCB_FORMAT_CANNELLONI && u->mtu > CNL_PEER_MTU)
+		fprintf(stderr, "vcanbridge: warning: --udp mtu=%u: cannelloni reads datagrams of at most %d bytes unless told otherwise, and cuts longer ones\n",
+			u->mtu, CNL_PEER_MTU);
 	return 0;
 bad:
 	if (value)
@@ -148,6 +189,41 @@ bad:
 	else
 		fprintf(stderr, "vcanbridge: --udp: an unknown key, or a key without its value (see --help)\n");
 	return -1;
+}
+
+/* An option that makes sense once: refused the second time. */
+static int once(const char *what, const char *before)
+{
+	if (!before)
+		return 0;
+	fprintf(stderr, "vcanbridge: %s given twice (the first was '%s'); a bridge has one\n",
+		what, before);
+	return -1;
+}
+
+/*
+ * Nothing the user did not name is exposed: a hub on an address other
+ * than loopback takes only the peers of --allow's networks, and without
+ * --allow there is no such hub.
+ */
+static int tcp_listen_check(struct vcb_tcp_config *t)
+{
+	if (!t->listen) {
+		if (t->allow.n) {
+			fprintf(stderr, "vcanbridge: --allow names the peers of a --tcp-listen hub, and there is none\n");
+			return -1;
+		}
+		return 0;
+	}
+	if (vcb_resolve("--tcp-listen", t->listen, "127.0.0.1", &t->listen_addr,
+			&t->listen_len))
+		return -1;
+	if (!t->allow.n && !vcb_addr_is_loopback((void *)&t->listen_addr)) {
+		fprintf(stderr, "vcanbridge: --tcp-listen %s: anyone who reaches that address could write to the bus; name who may with --allow CIDR (--allow 0.0.0.0/0 --allow ::/0 for anyone)\n",
+			t->listen);
+		return -1;
+	}
+	return 0;
 }
 
 int vcb_options_parse(int argc, char **argv, struct vcb_options *o)
@@ -159,6 +235,9 @@ int vcb_options_parse(int argc, char **argv, struct vcb_options *o)
 	*o = (struct vcb_options){
 		.can.queue = 4096,
 		.tcp.out_limit = 4 << 20,
+		.tcp.max_peers = 64,
+		.tcp.per_source = 4,
+		.tcp.greeting_ms = 5000,
 	};
 	for (size_t i = 0; i < NOPTS; i++) {
 		longopts[i] = table[i].opt;
@@ -178,10 +257,26 @@ int vcb_options_parse(int argc, char **argv, struct vcb_options *o)
 				return -1;
 			break;
 		case 'l':
+			if (once("--tcp-listen", o->tcp.listen))
+				return -1;
 			o->tcp.listen = optarg;
 			break;
+		case 'a':
+			if (vcb_allow_add(&o->tcp.allow, "--allow", optarg))
+				return -1;
+			break;
 		case 'c':
+			if (once("--tcp-connect", o->tcp.connect))
+				return -1;
 			o->tcp.connect = optarg;
+			break;
+		case 't':
+			if (vcb_filters_parse(&o->can.to_bus, "--to-bus", optarg))
+				return -1;
+			break;
+		case 'f':
+			if (vcb_filters_parse(&o->can.from_bus, "--from-bus", optarg))
+				return -1;
 			break;
 		case 'e':
 			o->can.error_frames = true;
@@ -197,6 +292,22 @@ int vcb_options_parse(int argc, char **argv, struct vcb_options *o)
 		case 'o':
 			if (number("--tcp-buffer", optarg, 4096, 1 << 30, &o->tcp.out_limit))
 				return -1;
+			break;
+		case 'P':
+			if (number("--tcp-peers", optarg, 1, 4096, &o->tcp.max_peers))
+				return -1;
+			break;
+		case 'S':
+			if (number("--tcp-per-source", optarg, 1, 4096, &o->tcp.per_source))
+				return -1;
+			break;
+		case 'g':
+			if (number("--tcp-greeting-timeout", optarg, 100, 600000,
+				   &o->tcp.greeting_ms))
+				return -1;
+			break;
+		case 'j':
+			vcb_stats_json = true;
 			break;
 		case 'v':
 			vcb_verbose = true;
@@ -223,53 +334,7 @@ int vcb_options_parse(int argc, char **argv, struct vcb_options *o)
 			o->can.ifname);
 		return -1;
 	}
-	return 0;
-}
-
-int vcb_parse_hostport(const char *s, const char *default_host,
-		       struct sockaddr_storage *ss, socklen_t *len)
-{
-	char host[INET6_ADDRSTRLEN + 2];
-	const char *port = s, *colon = strrchr(s, ':');
-	unsigned int p;
-	size_t n;
-
-	memset(ss, 0, sizeof(*ss));
-	if (colon) {
-		n = colon - s;
-		if (n >= 2 && s[0] == '[' && s[n - 1] == ']') {
-			s++;
-			n -= 2;
-		}
-		if (n >= sizeof(host))
-			return -1;
-		memcpy(host, s, n);
-		host[n] = '\0';
-		port = colon + 1;
-	} else if (default_host) {
-		snprintf(host, sizeof(host), "%s", default_host);
-	} else {
-		return -1;
-	}
-	if (number("port", port, 1, 65535, &p))
-		return -1;
-	if (inet_pton(AF_INET6, host, &((struct sockaddr_in6 *)ss)->sin6_addr) == 1) {
-		struct sockaddr_in6 *a = (struct sockaddr_in6 *)ss;
-
-		a->sin6_family = AF_INET6;
-		a->sin6_port = htons(p);
-		*len = sizeof(*a);
-		return 0;
-	}
-	if (inet_pton(AF_INET, host, &((struct sockaddr_in *)ss)->sin_addr) == 1) {
-		struct sockaddr_in *a = (struct sockaddr_in *)ss;
-
-		a->sin_family = AF_INET;
-		a->sin_port = htons(p);
-		*len = sizeof(*a);
-		return 0;
-	}
-	return -1;
+	return tcp_listen_check(&o->tcp);
 }
 
 const char *vcb_addr_str(const struct sockaddr *sa, char *buf, size_t size)

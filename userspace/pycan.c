@@ -5,7 +5,9 @@
  * python-can packs a dict of the Message fields with use_bin_type=True
  * and unpacks it into can.Message(check=True, **fields): an unknown key is
  * a TypeError there, a missing one takes Message's default. This decoder
- * accepts what that accepts and what a CAN controller could send.
+ * accepts only what both take: what python-can accepts and a CAN
+ * controller could send. It is stricter where python-can is lax: a remote
+ * frame with data, 0 or 1 for a boolean (docs/bridge.md lists these).
  */
 #include <string.h>
 

@@ -6,8 +6,17 @@
  * As a hub (--tcp-listen) it takes any number of peers and sends every
  * frame from one peer to all the others and to the local bus, and every
  * frame of the local bus to all peers: one process, one order, the same
- * for everybody. As a client (--tcp-connect) it keeps one connection up,
- * reconnecting with a backoff from 100 ms to 5 s.
+ * for everybody. It takes peers only from the networks of --allow (on a
+ * loopback address, without --allow, from anyone who can reach it). As
+ * a client (--tcp-connect) it keeps one connection up, reconnecting with
+ * a backoff from 100 ms to 5 s.
+ *
+ * A peer gets frames only once its greeting came: a peer that never
+ * greets, or a server that closes instead, is sent nothing but ours; one
+ * that has not greeted within --tcp-greeting-timeout is dropped. A hub
+ * takes at most --tcp-peers peers and --tcp-per-source of them from one
+ * address, so silent connections from one host cannot keep the others
+ * out. TCP keepalive finds a peer (or hub) that went away silently.
  *
  * Each peer has a bounded output buffer: a peer that cannot keep up and
  * fills it is dropped (and counted), the others go on. Garbage from a peer
@@ -24,17 +33,22 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/timerfd.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "bridge.h"
 #include "cannelloni.h"
 #include "log.h"
 
-#define TCP_MAX_PEERS		64
 #define MIN(a, b)		((a) < (b) ? (a) : (b))
 #define TCP_READ_CHUNK		16384
 #define RECONNECT_MIN_MS	100
 #define RECONNECT_MAX_MS	5000
+#define SWEEP_MS		250	/* greeting timeouts checked this often */
+/* Keepalive: a silent dead peer is found after 10 + 3 * 5 s. */
+#define KEEPALIVE_IDLE_S	10
+#define KEEPALIVE_INTVL_S	5
+#define KEEPALIVE_COUNT		3
 
 struct tcp_port;
 
@@ -45,6 +59,8 @@ struct tcp_peer {
 	uint8_t *out;
 	size_t head, len;		/* bytes waiting in out */
 	bool paused, dead, connecting;
+	struct sockaddr_storage addr;
+	uint64_t since_ms;		/* connected, CLOCK_MONOTONIC */
 	char name[80];
 	uint64_t rx_frames, tx_frames;
 	struct tcp_peer *next;
@@ -57,13 +73,16 @@ struct tcp_port {
 	char name[96];
 	struct vcb_source listen;	/* hub */
 	struct vcb_source timer;	/* client: reconnect; hub: accept again */
+	struct vcb_source sweep;	/* greeting timeouts */
 	struct sockaddr_storage remote;	/* client */
 	socklen_t remote_len;
 	unsigned int backoff_ms;
 	struct tcp_peer *peers;		/* client: at most one */
 	unsigned int npeers;
 	struct {
-		uint64_t accepted, refused_full, closed, slow, connects, failures;
+		uint64_t accepted, refused_full, refused_source, refused_per_source;
+		uint64_t closed, slow, greeting_timeouts;
+		uint64_t connects, failures, not_greeted;
 		uint64_t rx_frames, tx_frames, not_connected, not_carried;
 		struct vcb_bad_counts bad;
 	} st;
@@ -80,6 +99,14 @@ static uint32_t peer_events(const struct tcp_peer *p)
 
 static void client_schedule(struct tcp_port *t);
 
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 /* Ends @p now; the memory goes after this batch of events (tcp_flush). */
 static void peer_drop(struct tcp_peer *p, const char *why)
 {
@@ -87,7 +114,7 @@ static void peer_drop(struct tcp_peer *p, const char *why)
 
 	if (p->dead)
 		return;
-	vcb_info("%s: %s: %s", t->name, p->name, why);
+	vcb_info_limited("%s: %s: %s", t->name, p->name, why);
 	p->dead = true;
 	if (!p->paused)
 		vcb_loop_del(&p->src);
@@ -214,6 +241,7 @@ static void peer_connected(struct tcp_peer *p)
 		return;
 	}
 	p->connecting = false;
+	p->since_ms = now_ms();
 	t->st.connects++;
 	vcb_info("%s: connected", t->name);
 	peer_queue(p, CNL_GREETING, CNL_GREETING_LEN);
@@ -238,6 +266,11 @@ static void peer_handle(struct vcb_source *src, uint32_t events)
 
 static struct tcp_peer *peer_new(struct tcp_port *t, int fd, const char *name)
 {
+	static const int keepalive[][2] = {
+		{ TCP_KEEPIDLE, KEEPALIVE_IDLE_S },
+		{ TCP_KEEPINTVL, KEEPALIVE_INTVL_S },
+		{ TCP_KEEPCNT, KEEPALIVE_COUNT },
+	};
 	struct tcp_peer *p = calloc(1, sizeof(*p));
 	int one = 1;
 
@@ -253,10 +286,47 @@ static struct tcp_peer *peer_new(struct tcp_port *t, int fd, const char *name)
 	p->owner = t;
 	snprintf(p->name, sizeof(p->name), "%s", name);
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(one));
+	for (size_t i = 0; i < sizeof(keepalive) / sizeof(keepalive[0]); i++)
+		setsockopt(fd, IPPROTO_TCP, keepalive[i][0], &keepalive[i][1],
+			   sizeof(keepalive[i][1]));
+	p->since_ms = now_ms();
 	p->next = t->peers;
 	t->peers = p;
 	t->npeers++;
 	return p;
+}
+
+/* A hub's live peers from the address of @ss. */
+static unsigned int peers_from(const struct tcp_port *t,
+			       const struct sockaddr_storage *ss)
+{
+	unsigned int n = 0;
+
+	for (const struct tcp_peer *p = t->peers; p; p = p->next)
+		n += !p->dead && vcb_same_host((const void *)&p->addr, (const void *)ss);
+	return n;
+}
+
+/* Drops the peers (or the server) that have not greeted in time. */
+static void port_sweep(struct vcb_source *src, uint32_t events)
+{
+	struct tcp_port *t = container_of(src, struct tcp_port, sweep);
+	uint64_t expirations, now = now_ms();
+	char why[64];
+
+	(void)events;
+	if (read(src->fd, &expirations, sizeof(expirations)) < 0)
+		return;
+	snprintf(why, sizeof(why), "no greeting within %u ms, dropped",
+		 t->cfg.greeting_ms);
+	for (struct tcp_peer *p = t->peers; p; p = p->next) {
+		if (p->dead || p->connecting || p->in.greeted ||
+		    now - p->since_ms < t->cfg.greeting_ms)
+			continue;
+		t->st.greeting_timeouts++;
+		peer_drop(p, why);
+	}
 }
 
 static void hub_accept(struct vcb_source *src, uint32_t events)
@@ -285,17 +355,32 @@ static void hub_accept(struct vcb_source *src, uint32_t events)
 		return;
 	}
 	vcb_addr_str((void *)&ss, name, sizeof(name));
-	if (t->npeers >= TCP_MAX_PEERS) {
+	if (t->cfg.allow.n && !vcb_allow_match(&t->cfg.allow, (void *)&ss)) {
+		t->st.refused_source++;
+		vcb_info_limited("%s: %s refused: not in --allow", t->name, name);
+		close(fd);
+		return;
+	}
+	if (peers_from(t, &ss) >= t->cfg.per_source) {
+		t->st.refused_per_source++;
+		vcb_info_limited("%s: %s refused: %u peers from that address already",
+				 t->name, name, t->cfg.per_source);
+		close(fd);
+		return;
+	}
+	if (t->npeers >= t->cfg.max_peers) {
 		t->st.refused_full++;
-		vcb_info("%s: %s refused: %d peers already", t->name, name, TCP_MAX_PEERS);
+		vcb_info_limited("%s: %s refused: %u peers already", t->name, name,
+				 t->cfg.max_peers);
 		close(fd);
 		return;
 	}
 	p = peer_new(t, fd, name);
 	if (!p)
 		return;
+	p->addr = ss;
 	t->st.accepted++;
-	vcb_info("%s: %s joined", t->name, name);
+	vcb_info_limited("%s: %s joined", t->name, name);
 	peer_queue(p, CNL_GREETING, CNL_GREETING_LEN);
 	if (vcb_loop_add(&p->src, peer_events(p)))
 		peer_drop(p, "epoll");
@@ -366,6 +451,12 @@ static void tcp_send(struct vcb_port *port, const struct vcb_frame *f,
 	for (struct tcp_peer *p = t->peers; p; p = p->next) {
 		if (p == origin || p->dead || p->connecting)
 			continue;
+		if (!p->in.greeted) {
+			/* A client's one peer: counted as not connected. */
+			if (t->server)
+				t->st.not_greeted++;
+			continue;
+		}
 		peer_frame(p, buf, n);
 		sent = true;
 	}
@@ -416,6 +507,9 @@ static void tcp_report(struct vcb_port *port, FILE *out)
 		vcb_stat(out, n, "peers", t->npeers);
 		vcb_stat(out, n, "peers_accepted", t->st.accepted);
 		vcb_stat(out, n, "peers_refused_full", t->st.refused_full);
+		vcb_stat(out, n, "peers_refused_source", t->st.refused_source);
+		vcb_stat(out, n, "peers_refused_per_source", t->st.refused_per_source);
+		vcb_stat(out, n, "tx_not_greeted", t->st.not_greeted);
 	} else {
 		vcb_stat(out, n, "connects", t->st.connects);
 		vcb_stat(out, n, "connect_failures", t->st.failures);
@@ -423,10 +517,20 @@ static void tcp_report(struct vcb_port *port, FILE *out)
 	}
 	vcb_stat(out, n, "peers_closed", t->st.closed);
 	vcb_stat(out, n, "peers_dropped_slow", t->st.slow);
+	vcb_stat(out, n, "peers_greeting_timeouts", t->st.greeting_timeouts);
 	vcb_stat_bad(out, n, &t->st.bad);
 	vcb_stat(out, n, "rx_frames", t->st.rx_frames);
 	vcb_stat(out, n, "tx_frames", t->st.tx_frames);
 	vcb_stat(out, n, "tx_not_carried", t->st.not_carried);
+	for (struct tcp_peer *p = t->peers; p; p = p->next) {
+		char peer[200];
+
+		if (p->dead || p->connecting)
+			continue;
+		snprintf(peer, sizeof(peer), "%s peer %s", n, p->name);
+		vcb_stat(out, peer, "rx_frames", p->rx_frames);
+		vcb_stat(out, peer, "tx_frames", p->tx_frames);
+	}
 }
 
 static void tcp_close(struct vcb_port *port)
@@ -444,6 +548,7 @@ static void tcp_close(struct vcb_port *port)
 	if (t->server)
 		close(t->listen.fd);
 	close(t->timer.fd);
+	close(t->sweep.fd);
 	for (int i = 0; i < 2; i++)
 		if (tcp_ports[i] == t)
 			tcp_ports[i] = NULL;
@@ -458,7 +563,7 @@ static struct tcp_port *tcp_port_new(const struct vcb_tcp_config *cfg, bool serv
 		return NULL;
 	t->cfg = *cfg;
 	t->server = server;
-	t->listen.fd = t->timer.fd = -1;
+	t->listen.fd = t->timer.fd = t->sweep.fd = -1;
 	t->backoff_ms = RECONNECT_MIN_MS;
 	t->port = (struct vcb_port){ .name = t->name, .send = tcp_send,
 				     .flush = tcp_flush, .report = tcp_report,
@@ -466,35 +571,56 @@ static struct tcp_port *tcp_port_new(const struct vcb_tcp_config *cfg, bool serv
 	return t;
 }
 
+/* The reconnect/accept timer and the greeting sweep, in the loop. */
+static int port_timers(struct tcp_port *t)
+{
+	struct itimerspec sweep = {
+		.it_interval.tv_nsec = SWEEP_MS * 1000000L,
+		.it_value.tv_nsec = SWEEP_MS * 1000000L,
+	};
+
+	t->timer.fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+	t->timer.handle = port_timer;
+	t->sweep.fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+	t->sweep.handle = port_sweep;
+	if (t->timer.fd < 0 || t->sweep.fd < 0 ||
+	    timerfd_settime(t->sweep.fd, 0, &sweep, NULL) ||
+	    vcb_loop_add(&t->timer, EPOLLIN) || vcb_loop_add(&t->sweep, EPOLLIN))
+		return -1;
+	return 0;
+}
+
+/* After a failed open: what was made goes (closed fds leave epoll). */
+static void port_unmake(struct tcp_port *t)
+{
+	vcb_err("%s: %m", t->name);
+	if (t->listen.fd >= 0)
+		close(t->listen.fd);
+	if (t->timer.fd >= 0)
+		close(t->timer.fd);
+	if (t->sweep.fd >= 0)
+		close(t->sweep.fd);
+	free(t);
+}
+
 static int hub_open(const struct vcb_tcp_config *cfg)
 {
-	struct sockaddr_storage ss;
+	const struct sockaddr_storage *ss = &cfg->listen_addr;
 	struct tcp_port *t;
-	socklen_t len;
 	int one = 1;
 
-	if (vcb_parse_hostport(cfg->listen, "::", &ss, &len)) {
-		vcb_err("--tcp-listen '%s': expected [ADDR:]PORT", cfg->listen);
-		return -1;
-	}
 	t = tcp_port_new(cfg, true);
 	if (!t)
 		return -1;
 	snprintf(t->name, sizeof(t->name), "tcp hub %s", cfg->listen);
-	t->listen.fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	t->listen.fd = socket(ss->ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	t->listen.handle = hub_accept;
-	t->timer.fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
-	t->timer.handle = port_timer;
-	if (t->listen.fd < 0 || t->timer.fd < 0 || vcb_loop_add(&t->timer, EPOLLIN) ||
+	if (t->listen.fd < 0 || port_timers(t) ||
 	    setsockopt(t->listen.fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) ||
-	    bind(t->listen.fd, (void *)&ss, len) || listen(t->listen.fd, 16) ||
+	    bind(t->listen.fd, (const void *)ss, cfg->listen_len) ||
+	    listen(t->listen.fd, 16) ||
 	    vcb_loop_add(&t->listen, EPOLLIN)) {
-		vcb_err("%s: %m", t->name);
-		if (t->listen.fd >= 0)
-			close(t->listen.fd);
-		if (t->timer.fd >= 0)
-			close(t->timer.fd);
-		free(t);
+		port_unmake(t);
 		return -1;
 	}
 	tcp_ports[0] = t;
@@ -510,16 +636,13 @@ static int client_open(const struct vcb_tcp_config *cfg)
 	if (!t)
 		return -1;
 	snprintf(t->name, sizeof(t->name), "tcp client %s", cfg->connect);
-	if (vcb_parse_hostport(cfg->connect, NULL, &t->remote, &t->remote_len)) {
-		vcb_err("--tcp-connect '%s': expected ADDR:PORT", cfg->connect);
+	if (vcb_resolve("--tcp-connect", cfg->connect, NULL, &t->remote,
+			&t->remote_len)) {
 		free(t);
 		return -1;
 	}
-	t->timer.fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
-	t->timer.handle = port_timer;
-	if (t->timer.fd < 0 || vcb_loop_add(&t->timer, EPOLLIN)) {
-		vcb_err("%s: %m", t->name);
-		free(t);
+	if (port_timers(t)) {
+		port_unmake(t);
 		return -1;
 	}
 	tcp_ports[1] = t;

@@ -5,15 +5,25 @@
  * two formats: python-can's udp_multicast (a msgpack datagram per frame)
  * or cannelloni's UDP data packets (batched, with sequence numbers).
  *
- * Two sockets: one bound to the group's port receives, as python-can's
- * does (SO_REUSEADDR, so they can share the port on one host); one with
- * an ephemeral port sends. Multicast loopback stays on, so a python-can
- * program on this host hears us; our own datagrams are told apart by
- * their source, the sending socket's address, and skipped.
+ * Two sockets: one bound to the group's address and port receives, as
+ * python-can's does (SO_REUSEADDR, so they can share the port on one
+ * host), and so gets the group's datagrams only, never one sent to this
+ * host's own address; one with an ephemeral port sends. Multicast
+ * loopback stays on, so a python-can program on this host hears us; our
+ * own datagrams are told apart by their source, the sending socket's
+ * address, and skipped.
  *
- * UDP may lose and reorder datagrams: with cannelloni's sequence number
- * (one counter per sender) the gaps are counted as lost and late
- * datagrams as reordered (and still delivered).
+ * Who may send: anyone who reaches the group (that is what a group is),
+ * narrowed by allow=; for a unicast peer, that peer's address only.
+ *
+ * UDP may lose, reorder and duplicate datagrams: with cannelloni's 8-bit
+ * sequence number (one counter per sender) every gap is counted as lost,
+ * a datagram of a gap that comes later (up to 32 behind) as reordered
+ * (delivered, no longer lost), and one whose number already came within
+ * those 32 as a duplicate: counted, never put on the bus twice. A jump
+ * ahead of up to 223 is a gap of that many; one of 256 or more cannot be
+ * told from a smaller one (the number has 8 bits) and counts 256 less.
+ * A sender that restarts has a new source port: a new sender.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -30,6 +40,7 @@
 #include "cannelloni.h"
 #include "log.h"
 #include "pycan.h"
+#include "rate.h"
 
 #define UDP_BATCH	16		/* datagrams per recvmmsg */
 #define UDP_IN_MAX	65536
@@ -37,11 +48,13 @@
 #define UDP_SENDERS	16		/* cannelloni senders tracked */
 #define UDP_LATE_WINDOW	32		/* a datagram this far behind is late */
 
+enum udp_seq_state { SEQ_UNKNOWN, SEQ_RECEIVED, SEQ_LOST };
+
 struct udp_sender {
 	struct sockaddr_storage addr;
 	uint8_t next;			/* the sequence number expected */
 	uint64_t used;			/* for replacing the oldest */
-	uint64_t lost;			/* counted lost, not yet come late */
+	uint8_t state[256];		/* enum udp_seq_state, by number */
 };
 
 struct udp_link {
@@ -52,6 +65,8 @@ struct udp_link {
 	char name[96];
 	struct sockaddr_storage self;
 	socklen_t self_len;
+	struct sockaddr_storage group;
+	bool unicast;
 	size_t slot;			/* bytes per outgoing datagram, at most */
 	uint8_t *out;			/* UDP_PENDING slots */
 	size_t out_len[UDP_PENDING];
@@ -61,9 +76,11 @@ struct udp_link {
 	uint8_t *in;			/* UDP_BATCH buffers of UDP_IN_MAX */
 	struct udp_sender senders[UDP_SENDERS];
 	uint64_t clock;
+	struct vcb_rate limit;		/* frames the network may put in */
 	struct {
 		uint64_t rx_datagrams, rx_frames, tx_datagrams, tx_frames;
-		uint64_t own, not_carried, send_errors, lost, reordered;
+		uint64_t own, refused_source, not_carried, send_errors;
+		uint64_t lost, reordered, duplicates, rate_limited;
 		struct vcb_bad_counts bad;
 	} st;
 };
@@ -106,45 +123,64 @@ static bool same_addr(const struct sockaddr_storage *a, socklen_t alen,
 	return alen == blen && !memcmp(a, b, alen);
 }
 
-/* Gaps and late arrivals in one sender's cannelloni sequence numbers. */
-static void udp_sequence(struct udp_link *l, const struct sockaddr_storage *from,
-			 socklen_t len, uint8_t seq)
+static struct udp_sender *udp_sender_find(struct udp_link *l,
+					  const struct sockaddr_storage *from,
+					  socklen_t len)
 {
-	struct udp_sender *s = NULL, *oldest = &l->senders[0];
-	uint8_t ahead;
-
 	for (int i = 0; i < UDP_SENDERS; i++) {
 		struct udp_sender *x = &l->senders[i];
 
-		if (x->used && same_addr(&x->addr, len, from, len)) {
-			s = x;
-			break;
-		}
-		if (x->used < oldest->used)
-			oldest = x;
+		if (x->used && same_addr(&x->addr, len, from, len))
+			return x;
 	}
+	return NULL;
+}
+
+/* A datagram @d behind the next expected one: 1..UDP_LATE_WINDOW, else 0. */
+static unsigned int udp_behind(const struct udp_sender *s, uint8_t seq)
+{
+	uint8_t d = s->next - seq;
+
+	return d && d <= UDP_LATE_WINDOW ? d : 0;
+}
+
+/* Was datagram @seq of @s here already (within the late window)? */
+static bool udp_duplicate(const struct udp_sender *s, uint8_t seq)
+{
+	return s && udp_behind(s, seq) && s->state[seq] == SEQ_RECEIVED;
+}
+
+/* Counts a good datagram @seq: gaps as lost, late ones as reordered. */
+static void udp_sequence(struct udp_link *l, const struct sockaddr_storage *from,
+			 socklen_t len, uint8_t seq)
+{
+	struct udp_sender *s = udp_sender_find(l, from, len);
+	uint8_t ahead;
+
 	if (!s) {
-		/* A new sender: its first packet sets the count going. */
-		s = oldest;
+		/* A new sender (or the oldest one's place): it starts here. */
+		s = &l->senders[0];
+		for (int i = 1; i < UDP_SENDERS; i++)
+			if (l->senders[i].used < s->used)
+				s = &l->senders[i];
+		memset(s, 0, sizeof(*s));
 		s->addr = *from;
 		s->next = seq;
-		s->lost = 0;
 	}
 	s->used = ++l->clock;
-	ahead = seq - s->next;
-	if (ahead >= 128 && (uint8_t)(s->next - seq) <= UDP_LATE_WINDOW) {
-		/* A little older than expected: late, not lost after all. */
+	if (udp_behind(s, seq)) {
+		/* Of a gap counted lost: late, not lost after all. */
 		l->st.reordered++;
-		if (s->lost) {
-			s->lost--;
+		if (s->state[seq] == SEQ_LOST)
 			l->st.lost--;
-		}
+		s->state[seq] = SEQ_RECEIVED;
 		return;
 	}
-	if (ahead >= 128)
-		ahead = 0;	/* far behind: the sender restarted; start over */
-	s->lost += ahead;
+	ahead = seq - s->next;
+	for (uint8_t i = 0; i < ahead; i++)
+		s->state[(uint8_t)(s->next + i)] = SEQ_LOST;
 	l->st.lost += ahead;
+	s->state[seq] = SEQ_RECEIVED;
 	s->next = seq + 1;
 }
 
@@ -152,6 +188,12 @@ static void udp_emit(void *ctx, const struct vcb_frame *f)
 {
 	struct udp_link *l = ctx;
 
+	/* No more than a bus carries: a flood, or one datagram of 13 000
+	 * frames, does not become as many on every other link. */
+	if (!vcb_rate_take(&l->limit)) {
+		l->st.rate_limited++;
+		return;
+	}
 	l->st.rx_frames++;
 	vcb_deliver(f, l);
 }
@@ -167,12 +209,28 @@ static void udp_datagram(struct udp_link *l, const uint8_t *buf, size_t len,
 		l->st.own++;
 		return;
 	}
+	if ((l->unicast && !vcb_same_host((void *)from, (void *)&l->group)) ||
+	    (l->cfg.allow.n && !vcb_allow_match(&l->cfg.allow, (void *)from))) {
+		char who[64];
+
+		l->st.refused_source++;
+		vcb_debug("%s: datagram from %s refused: %s", l->name,
+			  vcb_addr_str((void *)from, who, sizeof(who)),
+			  l->unicast ? "not the peer" : "not in allow=");
+		return;
+	}
 	l->st.rx_datagrams++;
 	if (l->cfg.format == VCB_FORMAT_PYCAN) {
 		why = pycan_decode(buf, len, &f);
 		if (!why)
 			udp_emit(l, &f);
 	} else {
+		/* The number first: a duplicate never reaches the bus. */
+		if (len >= CNL_HEADER_LEN &&
+		    udp_duplicate(udp_sender_find(l, from, fromlen), buf[2])) {
+			l->st.duplicates++;
+			return;
+		}
 		why = cnl_packet_decode(buf, len, &seq, udp_emit, l);
 		if (!why)
 			udp_sequence(l, from, fromlen, seq);
@@ -317,10 +375,14 @@ static void udp_report(struct vcb_port *port, FILE *out)
 	vcb_stat(out, n, "rx_datagrams", l->st.rx_datagrams);
 	vcb_stat(out, n, "rx_frames", l->st.rx_frames);
 	vcb_stat(out, n, "rx_own_skipped", l->st.own);
+	vcb_stat(out, n, "rx_refused_source", l->st.refused_source);
+	vcb_stat(out, n, "rx_rate_limit", (uint64_t)l->limit.rate);
+	vcb_stat(out, n, "rx_rate_limited", l->st.rate_limited);
 	vcb_stat_bad(out, n, &l->st.bad);
 	if (l->cfg.format == VCB_FORMAT_CANNELLONI) {
 		vcb_stat(out, n, "rx_lost_datagrams", l->st.lost);
 		vcb_stat(out, n, "rx_reordered_datagrams", l->st.reordered);
+		vcb_stat(out, n, "rx_duplicate_datagrams", l->st.duplicates);
 	}
 	vcb_stat(out, n, "tx_frames", l->st.tx_frames);
 	vcb_stat(out, n, "tx_datagrams", l->st.tx_datagrams);
@@ -376,6 +438,8 @@ static int udp_sockets(struct udp_link *l, const struct sockaddr_storage *group,
 
 		a->sin_port = g->sin_port;
 		multicast = IN_MULTICAST(ntohl(g->sin_addr.s_addr));
+		if (multicast)
+			a->sin_addr = g->sin_addr;
 		if (bind(l->rx.fd, (void *)a, sizeof(*a)))
 			goto fail;
 		if (multicast &&
@@ -390,6 +454,16 @@ static int udp_sockets(struct udp_link *l, const struct sockaddr_storage *group,
 
 		a->sin6_port = g->sin6_port;
 		multicast = IN6_IS_ADDR_MULTICAST(&g->sin6_addr);
+		if (multicast) {
+			if (!ifindex && (IN6_IS_ADDR_MC_LINKLOCAL(&g->sin6_addr) ||
+					 IN6_IS_ADDR_MC_NODELOCAL(&g->sin6_addr))) {
+				vcb_err("%s: a link-local group: name its interface with if=",
+					l->name);
+				goto fail_quiet;
+			}
+			a->sin6_addr = g->sin6_addr;
+			a->sin6_scope_id = ifindex;
+		}
 		if (bind(l->rx.fd, (void *)a, sizeof(*a)))
 			goto fail;
 		if (multicast &&
@@ -404,9 +478,12 @@ static int udp_sockets(struct udp_link *l, const struct sockaddr_storage *group,
 	if (connect(l->tx_fd, (const void *)group, glen) ||
 	    getsockname(l->tx_fd, (void *)&l->self, &l->self_len))
 		goto fail;
+	l->group = *group;
+	l->unicast = !multicast;
 	return 0;
 fail:
 	vcb_err("%s: %m", l->name);
+fail_quiet:
 	if (l->rx.fd >= 0)
 		close(l->rx.fd);
 	if (l->tx_fd >= 0)
@@ -426,8 +503,7 @@ int vcb_udp_open(const struct vcb_udp_config *cfg)
 		return -1;
 	l->cfg = *cfg;
 	snprintf(port, sizeof(port), "%u", cfg->port);
-	if (vcb_parse_hostport(port, cfg->group, &group, &glen)) {
-		vcb_err("udp: '%s' is no IPv4 or IPv6 address", cfg->group);
+	if (vcb_resolve("--udp group", port, cfg->group, &group, &glen)) {
 		free(l);
 		return -1;
 	}
@@ -443,6 +519,7 @@ int vcb_udp_open(const struct vcb_udp_config *cfg)
 		free(l);
 		return -1;
 	}
+	vcb_rate_init(&l->limit, cfg->rate ? cfg->rate : vcb_can_frame_rate());
 	l->rx.handle = udp_read;
 	if (vcb_loop_add(&l->rx, EPOLLIN))
 		return -1;

@@ -9,13 +9,47 @@
 #include <stdlib.h>
 #include <sys/epoll.h>
 #include <sys/signalfd.h>
+#include <sys/timerfd.h>
 #include <unistd.h>
+
+#include <systemd/sd-daemon.h>
 
 #include "bridge.h"
 #include "log.h"
 #include "options.h"
 
-static struct vcb_source signals;
+static struct vcb_source signals, watchdog;
+
+/* systemd's watchdog (WatchdogSec=): a ping at half its interval. */
+static void on_watchdog(struct vcb_source *src, uint32_t events)
+{
+	uint64_t expirations;
+
+	(void)events;
+	if (read(src->fd, &expirations, sizeof(expirations)) > 0)
+		sd_notify(0, "WATCHDOG=1");
+}
+
+static int watchdog_start(void)
+{
+	uint64_t usec;
+	struct itimerspec its;
+
+	watchdog.fd = -1;
+	if (sd_watchdog_enabled(0, &usec) <= 0)
+		return 0;
+	usec /= 2;
+	its.it_value.tv_sec = its.it_interval.tv_sec = usec / 1000000;
+	its.it_value.tv_nsec = its.it_interval.tv_nsec = usec % 1000000 * 1000;
+	watchdog.fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+	watchdog.handle = on_watchdog;
+	if (watchdog.fd < 0 || timerfd_settime(watchdog.fd, 0, &its, NULL) ||
+	    vcb_loop_add(&watchdog, EPOLLIN)) {
+		vcb_err("watchdog: %m");
+		return -1;
+	}
+	return 0;
+}
 
 static void on_signal(struct vcb_source *src, uint32_t events)
 {
@@ -53,6 +87,10 @@ static int setup(const struct vcb_options *o)
 			return -1;
 	if ((o->tcp.listen || o->tcp.connect) && vcb_tcp_open(&o->tcp))
 		return -1;
+	if (watchdog_start())
+		return -1;
+	/* Under systemd (Type=notify): up, every port open. */
+	sd_notifyf(0, "READY=1\nSTATUS=bridging %s", o->can.ifname);
 	return 0;
 }
 
@@ -65,9 +103,12 @@ int main(int argc, char **argv)
 	if (ret)
 		return ret > 0 ? EXIT_SUCCESS : 2;
 	ret = setup(&o) || vcb_loop_run() ? EXIT_FAILURE : EXIT_SUCCESS;
+	sd_notify(0, "STOPPING=1");
 	vcb_report_all(stderr);
 	vcb_close_all();
 	if (signals.fd > 0)
 		close(signals.fd);
+	if (watchdog.fd > 0)
+		close(watchdog.fd);
 	return ret;
 }

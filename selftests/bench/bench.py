@@ -298,7 +298,8 @@ TRANSPORTS = [
      ['--udp', 'format=cannelloni,group=239.74.163.4,if=eth0'],
      'joined', 'joined'),
     ('tcp', ['--tcp-connect', f'{HOSTS["hb"]}:20000'],
-     ['--tcp-listen', '20000'], 'connected', 'joined'),
+     ['--tcp-listen', f'{HOSTS["hb"]}:20000', '--allow', '10.0.1.0/24'],
+     'connected', 'joined'),
 ]
 BRIDGE_FRAMES = int(os.environ.get('VCB_BENCH_BRIDGE_FRAMES', '20000'))
 BRIDGE_RATE = 1000

@@ -21,12 +21,21 @@ and must exit 0 at SIGTERM: no leak, no sanitizer report.
   * TCP: a hub in hc, clients in ha, hb, hd; VCB_BRIDGE_FRAMES (5000) from a sender
     on ha and as many on hb arrive, none lost, in one identical order on hc
     and hd, and each sender's host gets all of the other's, in that order.
-  * Garbage: datagrams that are no frames, a TCP peer that does not greet
-    or sends a bad frame: refused and counted, the others go on.
+  * Garbage: datagrams that are no frames, a TCP peer with a wrong
+    greeting or a bad frame: refused and counted, the others go on.
+  * Who may write to the bus: a multicast link hears its group only (not
+    datagrams to the host's address) and of it only its allow= sources; a
+    unicast link only its peer; a hub on a network address only with
+    --allow, and then only from those networks; a port alone listens on
+    loopback. Error frames from the network reach the bus only with -e.
+    --to-bus/--from-bus filters. A peer gets nothing but the greeting
+    before its own greeting, on a hub and from a client; 64 silent
+    connections from one host do not keep a real peer out.
 """
 
 import atexit
 import ctypes
+import json
 import os
 import signal
 import socket
@@ -41,7 +50,8 @@ sys.path.insert(0, os.path.dirname(__file__))
 from vcbtest import CFS, Tap, await_cond, can_socket, run, sh  # noqa: E402
 
 TOP = os.path.realpath(os.path.join(os.path.dirname(__file__), '..', '..'))
-BRIDGE = os.path.join(TOP, 'build', 'userspace', 'vcanbridge-asan')
+BRIDGE = os.environ.get('VCB_BRIDGE_BIN',
+                        os.path.join(TOP, 'build', 'userspace', 'vcanbridge-asan'))
 HOSTS = ['ha', 'hb', 'hc', 'hd']
 IP = {h: f'10.0.0.{i + 1}' for i, h in enumerate(HOSTS)}
 PYCAN_GROUP = 'ff15:7079:7468:6f6e:6465:6d6f:6d63:6173'
@@ -142,12 +152,13 @@ class Bridge:
     """A vcanbridge in @host on its bus's x node; its log in TMP."""
     running = []
 
-    def __init__(self, host, *args):
+    def __init__(self, host, *args, env=None):
         self.host = host
         self.log = os.path.join(TMP, f'bridge-{host}-{time.monotonic_ns()}')
         self.out = open(self.log, 'w')
         self.proc = subprocess.Popen(ns(host, BRIDGE, *args, node(host, 'x')),
-                                     stdout=self.out, stderr=self.out)
+                                     stdout=self.out, stderr=self.out,
+                                     env=dict(os.environ, **(env or {})))
         Bridge.running.append(self)
 
     def text(self):
@@ -197,6 +208,7 @@ class Bridge:
 
 
 EFF, RTR = 0x80000000, 0x40000000
+CAN_RAW_ERR_FILTER = 2                  # <linux/can/raw.h>
 FDF_FLAGS = 0x04
 
 
@@ -398,7 +410,8 @@ def udp_loss(tap):
 
 def garbage(tap):
     spec = 'format=cannelloni,group=239.74.163.3,if=eth0'
-    b = Bridge('hb', '--udp', spec, '--tcp-listen', '20000')
+    b = Bridge('hb', '--udp', spec, '--tcp-listen', f'{IP["hb"]}:20000',
+               '--allow', '10.0.0.0/24')
     await_cond(lambda: 'listening' in b.text() and 'joined' in b.text())
     with netns('ha'):
         u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
@@ -423,8 +436,8 @@ def garbage(tap):
            cc(0x123, b'\xca\xfe').hex(), got.hex())
     await_cond(lambda: b.stat('peers') == 1)
     s = b.stats()
-    hub = 'tcp hub 20000'
-    tap.eq('garbage: the peer without greeting and the one with a bad '
+    hub = f'tcp hub {IP["hb"]}:20000'
+    tap.eq('garbage: the peer with a wrong greeting and the one with a bad '
            'frame are dropped, the good one stays',
            [1, 1, 1], [s.get(f'{hub}: bad_version'), s.get(f'{hub}: bad_length'),
                        s.get(f'{hub}: peers')])
@@ -440,6 +453,423 @@ def garbage(tap):
         c.close()
     rx.close()
     b.stop(tap, 'garbage')
+
+
+GREETING = b'CANNELLONIv1'
+
+
+def cnl_frames(frames):
+    """cannelloni's encoding of Classical frames (id, data)."""
+    return b''.join(struct.pack('>IB', i, len(d)) + d for i, d in frames)
+
+
+def cnl_datagram(seq, frames):
+    return bytes([2, 0, seq]) + struct.pack('>H', len(frames)) + \
+        cnl_frames(frames)
+
+
+def udp_from(host, dest, datagram):
+    """A datagram from @host to (addr, port) @dest."""
+    with netns(host):
+        u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        u.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_IF,
+                     socket.inet_aton(IP[host]))
+        u.sendto(datagram, dest)
+        u.close()
+
+
+def first_id(rx):
+    """The can_id of the next frame on @rx, or None within its timeout."""
+    try:
+        return struct.unpack_from('=I', rx.recv(72))[0]
+    except socket.timeout:
+        return None
+
+
+def udp_access(tap):
+    """A multicast link hears its group only, and of it only allow=; a
+    unicast link only its peer."""
+    group = '239.74.163.7'
+    b = Bridge('hb', '--udp', f'format=cannelloni,group={group},if=eth0,'
+               'allow=10.0.0.4/32', '--udp', 'cannelloni,peer=10.0.0.1,port=20001')
+    await_cond(lambda: b.text().count('joined') == 2)
+    rx = open_app('hb')
+    drain(rx)
+    # To the bridge's own address, from an allowed source: never heard.
+    udp_from('hd', (IP['hb'], 20000), cnl_datagram(0, [(0x0a1, b'\x01')]))
+    # To the group from a source not in allow=: refused and counted.
+    udp_from('ha', (group, 20000), cnl_datagram(0, [(0x0a2, b'\x02')]))
+    mc = f'udp cannelloni {group}:20000'
+    await_cond(lambda: b.stats().get(f'{mc}: rx_refused_source') == 1)
+    udp_from('hd', (group, 20000), cnl_datagram(1, [(0x0a3, b'\x03')]))
+    tap.eq('udp access: of a datagram to the bridge\'s address, one from a '
+           'source not in allow= and one from hd, only hd\'s reaches the bus',
+           0x0a3, first_id(rx))
+    # The unicast link: hd is not its peer, ha is.
+    uc = 'udp cannelloni 10.0.0.1:20001'
+    udp_from('hd', (IP['hb'], 20001), cnl_datagram(0, [(0x0b1, b'\x01')]))
+    await_cond(lambda: b.stats().get(f'{uc}: rx_refused_source') == 1)
+    udp_from('ha', (IP['hb'], 20001), cnl_datagram(0, [(0x0b2, b'\x02')]))
+    tap.eq('udp access: a unicast link takes its peer\'s datagrams only',
+           0x0b2, first_id(rx))
+    s = b.stats()
+    tap.eq('udp access: counted: refused 1 and 1, taken 1 and 1',
+           [1, 1, 1, 1], [s[f'{mc}: rx_refused_source'], s[f'{mc}: rx_datagrams'],
+                          s[f'{uc}: rx_refused_source'], s[f'{uc}: rx_datagrams']])
+    rx.close()
+    b.stop(tap, 'udp access')
+
+
+def udp_sequence(tap):
+    """cannelloni's sequence numbers from one sender (one socket in hd):
+    0, 1, then 202 (200 lost), 202 again (a duplicate: never on the bus),
+    201 (late: 199 lost, 1 reordered)."""
+    group = '239.74.163.10'
+    b = Bridge('hb', '--udp', f'format=cannelloni,group={group},if=eth0')
+    await_cond(lambda: 'joined' in b.text())
+    rx = open_app('hb')
+    drain(rx)
+    with netns('hd'):
+        u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        u.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_IF,
+                     socket.inet_aton(IP['hd']))
+    for i, seq in enumerate((0, 1, 202, 202, 201)):
+        u.sendto(cnl_datagram(seq, [(0x310 + i, b'\x00')]), (group, 20000))
+    u.close()
+    tap.eq('udp sequence: the bus gets each datagram once',
+           [0x310, 0x311, 0x312, 0x314], [first_id(rx) for _ in range(4)])
+    s = b.stats()
+    link = f'udp cannelloni {group}:20000'
+    tap.eq('udp sequence: rx_datagrams 5, lost 199, reordered 1, duplicate 1',
+           [5, 199, 1, 1], [s[f'{link}: {k}'] for k in (
+               'rx_datagrams', 'rx_lost_datagrams', 'rx_reordered_datagrams',
+               'rx_duplicate_datagrams')])
+    rx.close()
+    b.stop(tap, 'udp sequence')
+
+
+def udp_flood(tap):
+    """What the network may put in is bounded: rate=1000 frames/s on one
+    link; the other takes what the bus carries (brgb: 1 Mbit/s, FD on:
+    1e6 / 29 frames/s). 500 datagrams of 100 frames from hd at once:
+    every frame counted, taken or refused, none taken above the rate."""
+    group = '239.74.163.11'
+    b = Bridge('hb', '--udp', f'format=cannelloni,group={group},if=eth0,'
+               'rate=1000', '--udp', 'format=cannelloni,group=239.74.163.12,'
+               'if=eth0')
+    await_cond(lambda: b.text().count('joined') == 2)
+    link = f'udp cannelloni {group}:20000'
+    s = b.stats()
+    tap.eq('udp flood: rate limits: 1000 as given, 34483 from the bus\'s '
+           'bit rate', [1000, 34483],
+           [s[f'{link}: rx_rate_limit'],
+            s['udp cannelloni 239.74.163.12:20000: rx_rate_limit']])
+    with netns('hd'):
+        u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        u.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_IF,
+                     socket.inet_aton(IP['hd']))
+    frames = [(0x400 + i, b'\x00') for i in range(100)]
+    start = time.monotonic()
+    for i in range(500):
+        u.sendto(cnl_datagram(i % 256, frames), (group, 20000))
+    u.close()
+
+    def counted():
+        s = b.stats()
+        return s[f'{link}: rx_frames'] + s[f'{link}: rx_rate_limited']
+    await_cond(lambda: counted() == 50000, 120)
+    elapsed = time.monotonic() - start
+    s = b.stats()
+    taken, limited = s[f'{link}: rx_frames'], s[f'{link}: rx_rate_limited']
+    tap.eq('udp flood: each of the 50000 frames taken or refused, counted',
+           50000, taken + limited)
+    tap.ok(taken <= 1000 * elapsed + 100 + 1,
+           'udp flood: no more taken than 1000/s and a burst of 100',
+           f'{taken} taken in {elapsed:.2f} s')
+    b.stop(tap, 'udp flood')
+
+
+def tcp_refused(host, port):
+    """Connects from @host: 'refused' by the kernel (nobody listens
+    there), 'closed' by the hub, or 'open'."""
+    with netns(host):
+        try:
+            c = socket.create_connection((IP['hb'], port), timeout=10)
+        except ConnectionRefusedError:
+            return 'refused'
+    try:
+        data = c.recv(64)
+    except ConnectionResetError:
+        data = b''
+    finally:
+        c.close()
+    return 'closed' if not data else 'open'
+
+
+def tcp_access(tap):
+    """A hub on a network address only with --allow, and then only for
+    its networks; a port alone listens on loopback."""
+    r = subprocess.run(ns('hb', BRIDGE, '--tcp-listen', f'{IP["hb"]}:20000',
+                          node('hb', 'x')), capture_output=True, text=True)
+    tap.ok(r.returncode == 2 and '--allow' in r.stderr,
+           'tcp access: a hub on a network address without --allow is '
+           'refused, and the message names --allow',
+           f'exit {r.returncode}: {r.stderr}')
+    b = Bridge('hb', '--tcp-listen', f'{IP["hb"]}:20000', '--allow',
+               '10.0.0.1/32', '--tcp-listen', '20002')
+    tap.ok(b.proc.wait(30) == 2, 'tcp access: --tcp-listen twice refused')
+    Bridge.running.remove(b)
+    b.out.close()
+    b = Bridge('hb', '--tcp-listen', f'{IP["hb"]}:20000', '--allow',
+               '10.0.0.1/32')
+    await_cond(lambda: 'listening' in b.text())
+    hub = f'tcp hub {IP["hb"]}:20000'
+    tap.eq('tcp access: hd, not in --allow, is closed at once',
+           'closed', tcp_refused('hd', 20000))
+    rx = open_app('hb')
+    with netns('ha'):
+        c = socket.create_connection((IP['hb'], 20000))
+    c.sendall(GREETING + cnl_frames([(0x0c1, b'\xc1')]))
+    tap.eq('tcp access: ha, in --allow, writes to the bus', 0x0c1, first_id(rx))
+    s = b.stats()
+    tap.eq('tcp access: counted: refused 1, accepted 1, peers 1',
+           [1, 1, 1], [s[f'{hub}: peers_refused_source'],
+                       s[f'{hub}: peers_accepted'], s[f'{hub}: peers']])
+    c.close()
+    rx.close()
+    b.stop(tap, 'tcp access')
+    b = Bridge('hb', '--tcp-listen', '20002')
+    await_cond(lambda: 'listening' in b.text())
+    tap.eq('tcp access: a port alone is not on the network',
+           'refused', tcp_refused('ha', 20002))
+    with netns('hb'):
+        c = socket.create_connection(('127.0.0.1', 20002))
+    tap.ok(c.recv(12) == GREETING, 'tcp access: a port alone is on loopback')
+    c.close()
+    b.stop(tap, 'tcp access loopback')
+
+
+def tx_dropped(host, dev):
+    """@dev's tx_dropped, read inside @host (sysfs shows our namespace's)."""
+    out = subprocess.run(ns(host, 'ip', '-j', '-s', 'link', 'show', 'dev', dev),
+                         capture_output=True, check=True).stdout
+    return json.loads(out)[0]['stats64']['tx']['dropped']
+
+
+def error_frames(tap):
+    """An error frame from the network goes to the bus only with -e:
+    without it the bridge counts and drops it; with it the bridge writes
+    it, and the vcanbus node, as a controller, does not send it (no
+    controller transmits an error frame; on a vcan it would reach every
+    socket). Either way the bus's applications see the next frame."""
+    group = '239.74.163.8'
+    spec = f'format=cannelloni,group={group},if=eth0'
+    busoff = (0x20000040, bytes(8))
+    for args, refused, written, what in (
+            ([], 1, 0, 'without -e: refused and counted by the bridge'),
+            (['-e'], 0, 1, 'with -e: written, dropped by the node')):
+        b = Bridge('hb', '--udp', spec, *args)
+        await_cond(lambda: 'joined' in b.text())
+        with netns('hb'):
+            rx = can_socket(node('hb', 'a'), fd=True)
+        rx.setsockopt(socket.SOL_CAN_RAW, CAN_RAW_ERR_FILTER,
+                      struct.pack('=I', 0x1fffffff))
+        rx.settimeout(10)
+        dropped = tx_dropped('hb', node('hb', 'x'))
+        udp_from('hd', (group, 20000), cnl_datagram(0, [busoff]))
+        udp_from('hd', (group, 20000), cnl_datagram(1, [(0x0d1, b'\xd1')]))
+        tap.eq(f'error frames {what}: the bus sees only the next frame',
+               hex(0x0d1), hex(first_id(rx) or 0))
+        tap.eq(f'error frames {what}: refused by the bridge, dropped by '
+               'the node', [refused, written],
+               [b.stat('tx_error_frames_refused'),
+                tx_dropped('hb', node('hb', 'x')) - dropped])
+        rx.close()
+        b.stop(tap, f'error frames {what}')
+
+
+def filters(tap):
+    """--from-bus on ha passes 0x100..0x1FF, --to-bus on hb all but 0x123."""
+    spec = 'format=cannelloni,group=239.74.163.9,if=eth0'
+    a = Bridge('ha', '--udp', spec, '--from-bus', '100:700')
+    b = Bridge('hb', '--udp', spec, '--to-bus', '123~7FF')
+    await_cond(lambda: 'joined' in a.text() and 'joined' in b.text())
+    tx, rx = open_app('ha'), open_app('hb')
+    drain(rx)
+    for i in (0x123, 0x1aa, 0x200, 0x1bb, 0x1ff):
+        tx.send(cc(i, b'\x01'))
+    got = [first_id(rx) for _ in range(3)]
+    tap.eq('filters: of 0x123 0x1AA 0x200 0x1BB 0x1FF, hb\'s bus gets '
+           '0x1AA 0x1BB 0x1FF', [0x1aa, 0x1bb, 0x1ff], got)
+    tap.eq('filters: counted: ha rx_filtered 1 (0x200), hb tx_filtered 1 '
+           '(0x123)', [1, 1], [a.stat('rx_filtered'), b.stat('tx_filtered')])
+    tx.close()
+    rx.close()
+    a.stop(tap, 'filters')
+    b.stop(tap, 'filters')
+
+
+def silent_flood(tap):
+    """64 silent connections from hd: hd gets --tcp-per-source (4) peers,
+    the rest are closed; ha still joins and writes; the 4 are dropped at
+    the greeting timeout; the log lines about them are rate-limited."""
+    b = Bridge('hb', '--tcp-listen', f'{IP["hb"]}:20000', '--allow',
+               '10.0.0.0/24', '--tcp-greeting-timeout', '8000')
+    await_cond(lambda: 'listening' in b.text())
+    hub = f'tcp hub {IP["hb"]}:20000'
+    with netns('hd'):
+        conns = [socket.create_connection((IP['hb'], 20000), timeout=30)
+                 for _ in range(64)]
+    await_cond(lambda: b.stats()[f'{hub}: peers_accepted'] +
+               b.stats()[f'{hub}: peers_refused_per_source'] == 64)
+    s = b.stats()
+    tap.eq('silent flood: hd gets 4 peers, the other 60 are closed',
+           [4, 60], [s[f'{hub}: peers_accepted'],
+                     s[f'{hub}: peers_refused_per_source']])
+    rx = open_app('hb')
+    with netns('ha'):
+        c = socket.create_connection((IP['hb'], 20000))
+    c.sendall(GREETING + cnl_frames([(0x0a9, b'\xa9')]))
+    tap.eq('silent flood: a real peer still joins and writes to the bus',
+           0x0a9, first_id(rx))
+    await_cond(lambda: b.stats()[f'{hub}: peers_greeting_timeouts'] == 4, 30)
+    s = b.stats()
+    tap.eq('silent flood: at the greeting timeout the 4 are dropped, the '
+           'real peer stays', [4, 1],
+           [s[f'{hub}: peers_greeting_timeouts'], s[f'{hub}: peers']])
+    refused = b.text().count('from that address already')
+    tap.ok(s['log: lines_left_out'] > 0 and refused <= 30,
+           'silent flood: the lines about refused peers are rate-limited',
+           f'{refused} printed, {s["log: lines_left_out"]} left out')
+    for x in conns + [c]:
+        x.close()
+    rx.close()
+    b.stop(tap, 'silent flood')
+
+
+def notify_until(sock, msgs, cond):
+    """Adds sd_notify messages to @msgs until @cond holds (True) or none
+    comes within the socket's timeout (False)."""
+    while not cond():
+        try:
+            msgs.append(sock.recv(4096).decode())
+        except socket.timeout:
+            return False
+    return True
+
+
+def operations(tap):
+    """Under systemd: READY=1 once every port is open, WATCHDOG=1 at half
+    of WATCHDOG_USEC, STOPPING=1 at the end (a socket of our own as
+    NOTIFY_SOCKET); --json: a report is one JSON object."""
+    path = os.path.join(TMP, 'notify')
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    sock.bind(path)
+    sock.settimeout(30)
+    b = Bridge('hb', '--json', '--udp', 'pycan,if=eth0',
+               env={'NOTIFY_SOCKET': path, 'WATCHDOG_USEC': '200000'})
+    msgs = [sock.recv(4096).decode()]
+    tap.ok('READY=1' in msgs[0].split('\n') and
+           f'STATUS=bridging {node("hb", "x")}' in msgs[0],
+           'operations: READY=1 and a status once up', repr(msgs))
+    tap.ok(notify_until(sock, msgs, lambda: msgs.count('WATCHDOG=1') == 3),
+           'operations: WATCHDOG=1 every 100 ms (3 of them)', repr(msgs))
+    start = os.path.getsize(b.log)
+    b.proc.send_signal(signal.SIGUSR1)
+
+    def report():
+        """The complete JSON lines (stderr is written piece by piece)."""
+        with open(b.log) as f:
+            f.seek(start)
+            return [x for x in f.read().split('\n')[:-1] if x.startswith('{')]
+    await_cond(lambda: report())
+    obj = json.loads(report()[0])
+    tap.eq('operations: --json: the report as one object',
+           ('error-active', 0, 0),
+           (obj.get(node('hb', 'x'), {}).get('state'),
+            obj.get('log', {}).get('lines_left_out'),
+            obj.get(f'udp pycan [{PYCAN_GROUP}]:43113', {}).get('rx_frames')))
+    b.proc.send_signal(signal.SIGTERM)
+    tap.ok(notify_until(sock, msgs, lambda: 'STOPPING=1' in msgs),
+           'operations: STOPPING=1 at the end', repr(msgs[-3:]))
+    b.stop(tap, 'operations')
+    sock.close()
+    os.unlink(path)
+
+
+def recv_exactly(c, n):
+    buf = b''
+    while len(buf) < n:
+        chunk = c.recv(n - len(buf))
+        if not chunk:
+            break
+        buf += chunk
+    return buf
+
+
+def greetings(tap):
+    """Nothing but the greeting goes to a peer before its greeting: a
+    silent peer of a hub, a server that never greets a client."""
+    b = Bridge('hb', '--tcp-listen', f'{IP["hb"]}:20000', '--allow',
+               '10.0.0.0/24', '--tcp-greeting-timeout', '60000')
+    await_cond(lambda: 'listening' in b.text())
+    hub = f'tcp hub {IP["hb"]}:20000'
+    with netns('ha'):
+        silent = socket.create_connection((IP['hb'], 20000))
+        good = socket.create_connection((IP['hb'], 20000))
+    for c in (silent, good):
+        c.settimeout(10)
+    app = open_app('hb')
+    # Its first frame on the bus: the hub has read its greeting.
+    good.sendall(GREETING + cnl_frames([(0x0e0, b'\x00')]))
+    tap.eq('greetings: a peer that greeted writes to the bus', 0x0e0,
+           first_id(app))
+    app.send(cc(0x0e1, b'\x01'))
+    f1 = cnl_frames([(0x0e1, b'\x01')])
+    tap.eq('greetings: a greeted peer gets the bus\'s frame',
+           GREETING + f1, recv_exactly(good, len(GREETING + f1)))
+    tap.eq('greetings: neither frame went to the silent one, counted', 2,
+           b.stats()[f'{hub}: tx_not_greeted'])
+    # Now it greets (and sends a frame, to know the hub read it).
+    silent.sendall(GREETING + cnl_frames([(0x0e2, b'\x02')]))
+    tap.eq('greetings: its frame after its greeting reaches the bus',
+           0x0e2, first_id(app))
+    app.send(cc(0x0e3, b'\x03'))
+    f3 = cnl_frames([(0x0e3, b'\x03')])
+    tap.eq('greetings: the once-silent peer got the greeting, then only the '
+           'frame after its own greeting', GREETING + f3,
+           recv_exactly(silent, len(GREETING + f3)))
+    for c in (silent, good):
+        c.close()
+    app.close()
+    b.stop(tap, 'greetings hub')
+    # A client and a server that does not greet at once.
+    with netns('hd'):
+        srv = socket.create_server((IP['hd'], 20003))
+    a = Bridge('ha', '--tcp-connect', f'{IP["hd"]}:20003',
+               '--tcp-greeting-timeout', '60000')
+    srv.settimeout(30)
+    conn, _ = srv.accept()
+    conn.settimeout(10)
+    tap.eq('greetings: the client greets first', GREETING,
+           recv_exactly(conn, len(GREETING)))
+    app = open_app('ha')
+    app.send(cc(0x0f1, b'\x01'))
+    tap.ok(await_cond(lambda: a.stat('tx_not_connected') == 1),
+           'greetings: the client counts the frame as not sent')
+    conn.sendall(GREETING + cnl_frames([(0x0f2, b'\x02')]))
+    tap.eq('greetings: the server\'s frame after its greeting reaches the '
+           'client\'s bus', 0x0f2, first_id(app))
+    app.send(cc(0x0f3, b'\x03'))
+    f3 = cnl_frames([(0x0f3, b'\x03')])
+    tap.eq('greetings: the server gets only the frame after its greeting',
+           f3, recv_exactly(conn, len(f3)))
+    tap.eq('greetings: the client counts 1 frame sent', 1,
+           a.stats()[f'tcp client {IP["hd"]}:20003: tx_frames'])
+    conn.close()
+    srv.close()
+    app.close()
+    a.stop(tap, 'greetings client')
 
 
 N_ORDER = int(os.environ.get('VCB_BRIDGE_FRAMES', '5000'))
@@ -476,7 +906,8 @@ def frames_of(path):
 
 
 def tcp_order(tap):
-    hub = Bridge('hc', '--tcp-listen', '20000')
+    hub = Bridge('hc', '--tcp-listen', f'{IP["hc"]}:20000', '--allow',
+                 '10.0.0.0/24')
     await_cond(lambda: 'listening' in hub.text())
     clients = [Bridge(h, '--tcp-connect', f'{IP["hc"]}:20000')
                for h in ('ha', 'hb', 'hd')]
@@ -537,7 +968,7 @@ def main():
               '# SKIP this kernel has no Linux bridge (CONFIG_BRIDGE)',
               flush=True)
         sys.exit(4)
-    tap = Tap(41)
+    tap = Tap(93)
     tap.diag(f'bridge: {BRIDGE}; logs in {KEEP}')
     if not os.access(BRIDGE, os.X_OK):
         tap.ok(False, 'vcanbridge-asan built', f'{BRIDGE} missing')
@@ -548,6 +979,15 @@ def main():
         python_can(tap)
         udp_loss(tap)
         garbage(tap)
+        udp_access(tap)
+        udp_sequence(tap)
+        udp_flood(tap)
+        tcp_access(tap)
+        error_frames(tap)
+        filters(tap)
+        greetings(tap)
+        silent_flood(tap)
+        operations(tap)
         tcp_order(tap)
     finally:
         teardown_hosts()

@@ -15,67 +15,7 @@
 #include "cannelloni.h"
 #include "frame.h"
 #include "pycan.h"
-
-#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
-
-/* ---- TAP ---------------------------------------------------------------- */
-
-static bool test_ok;
-static char test_ctx[96];		/* what a loop is at, for diagnostics */
-static char diag_buf[8192];
-static size_t diag_len;
-static unsigned int diag_lines;
-
-/* Diagnostics go after the "not ok" line: keep them until then. */
-static void __attribute__((format(printf, 1, 2))) diag(const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	/* A broken loop would print thousands: the first few say enough. */
-	if (++diag_lines > 24 || diag_len >= sizeof(diag_buf))
-		return;
-	va_start(ap, fmt);
-	n = vsnprintf(diag_buf + diag_len, sizeof(diag_buf) - diag_len, fmt, ap);
-	va_end(ap);
-	if (n > 0)
-		diag_len += (size_t)n;
-	if (diag_len > sizeof(diag_buf))
-		diag_len = sizeof(diag_buf);
-}
-
-static void __attribute__((format(printf, 1, 2))) ctx(const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(test_ctx, sizeof(test_ctx), fmt, ap);
-	va_end(ap);
-}
-
-static bool fail(int line, const char *what)
-{
-	test_ok = false;
-	diag("#   line %d%s%s%s: %s\n", line, *test_ctx ? " (" : "", test_ctx,
-	     *test_ctx ? ")" : "", what);
-	return false;
-}
-
-static bool check(bool cond, int line, const char *what)
-{
-	return cond ? true : fail(line, what);
-}
-
-static bool check_eq(long long got, long long want, int line, const char *what)
-{
-	char msg[256];
-
-	if (got == want)
-		return true;
-	snprintf(msg, sizeof(msg), "%s: got %lld (%#llx), want %lld (%#llx)",
-		 what, got, got, want, want);
-	return fail(line, msg);
-}
+#include "tap.h"
 
 static bool check_bad(enum vcb_bad got, enum vcb_bad want, int line,
 		      const char *what)
@@ -89,9 +29,6 @@ static bool check_bad(enum vcb_bad got, enum vcb_bad want, int line,
 	return fail(line, msg);
 }
 
-#define CHECK(cond)		check((cond), __LINE__, #cond)
-#define CHECK_EQ(got, want)	check_eq((long long)(got), (long long)(want), \
-					 __LINE__, #got)
 #define CHECK_BAD(got, want)	check_bad((got), (want), __LINE__, #got)
 
 /* ---- frames ------------------------------------------------------------- */
@@ -1828,10 +1765,7 @@ static void t_cnl_tcp_split_frame(void)
 
 /* ---- main --------------------------------------------------------------- */
 
-static const struct {
-	void (*fn)(void);
-	const char *name;
-} tests[] = {
+static const struct tap_test tests[] = {
 	{ t_check_sff_id, "vcb_frame_check: SFF ids above 0x7ff are bad" },
 	{ t_check_eff_id, "vcb_frame_check: any 29-bit EFF id is fine" },
 	{ t_check_error_frames, "vcb_frame_check: error frames carry a class, Classical only" },
@@ -1882,24 +1816,5 @@ static const struct {
 
 int main(void)
 {
-	unsigned int failed = 0;
-
-	printf("TAP version 13\n1..%zu\n", ARRAY_SIZE(tests));
-	for (size_t i = 0; i < ARRAY_SIZE(tests); i++) {
-		test_ok = true;
-		test_ctx[0] = 0;
-		diag_len = 0;
-		diag_lines = 0;
-		tests[i].fn();
-		printf("%sok %zu - %s\n", test_ok ? "" : "not ", i + 1, tests[i].name);
-		if (diag_len)
-			fwrite(diag_buf, 1, diag_len, stdout);
-		if (diag_lines > 24)
-			printf("#   ... %u more\n", diag_lines - 24);
-		failed += !test_ok;
-		fflush(stdout);
-	}
-	if (failed)
-		printf("# %u of %zu tests failed\n", failed, ARRAY_SIZE(tests));
-	return failed ? 1 : 0;
+	return tap_run(tests, ARRAY_SIZE(tests));
 }
