@@ -12,12 +12,21 @@ MODULE_PARM_DESC(nodes, "Create bus0 with this many nodes vcan0.. at load (defau
 
 static int __init vcanbus_init(void)
 {
-	return vcanbus_configfs_init(nodes);
+	int err;
+
+	err = vcanbus_wire_module_init();
+	if (err)
+		return err;
+	err = vcanbus_configfs_init(nodes);
+	if (err)
+		vcanbus_wire_module_exit();
+	return err;
 }
 
 static void __exit vcanbus_exit(void)
 {
 	vcanbus_configfs_exit();
+	vcanbus_wire_module_exit();
 }
 
 module_init(vcanbus_init);

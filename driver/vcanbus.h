@@ -84,6 +84,10 @@ enum vcanbus_wire_result {
 struct vcanbus_wire {
 	struct hrtimer timer;		/* fires at start and end of frame */
 	bool armed;			/* the timer is queued or running */
+	/* a bus behind real time catches up here, in process context */
+	struct work_struct catch_up;
+	bool late;			/* catch_up is queued or running */
+	bool stopping;			/* the bus goes: neither re-arms */
 	bool busy;			/* a frame is on the wire until end */
 	struct vcanbus_node *tx;	/* its sender; NULL when cut off */
 	struct sk_buff *skb;		/* the frame (in tx->txq); NULL: cut */
@@ -210,6 +214,8 @@ void vcanbus_wire_frame(const struct vcanbus_node *tx,
 /* wire.c APIs: */
 void vcanbus_wire_init(struct vcanbus_bus *bus);
 void vcanbus_wire_exit(struct vcanbus_bus *bus);
+int vcanbus_wire_module_init(void);
+void vcanbus_wire_module_exit(void);
 void vcanbus_wire_run(struct vcanbus_bus *bus);
 void vcanbus_wire_abort(struct vcanbus_bus *bus, struct vcanbus_node *node);
 void vcanbus_wire_set_seed(struct vcanbus_bus *bus, u32 seed);

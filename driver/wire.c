@@ -11,12 +11,18 @@
  * which completes it: every receiver gets it, and the echo, with the end
  * of frame as timestamp. If the host runs late, the timer completes the
  * frames whose end has passed, in order, each with its exact bus time, at
- * most VCANBUS_WIRE_BUDGET of them per run: the rest wait for its next run
- * (at once), so that softirq work stays bounded, as a NAPI budget bounds a
- * poll. A host that cannot keep up with the wire for long (the frames cost
- * more CPU than their bus time) would leave the bus ever further behind:
- * beyond VCANBUS_WIRE_MAX_LAG_NS the bus clock skips ahead to real time,
- * and the bus counts the time skipped (slipped_ns).
+ * most VCANBUS_WIRE_BUDGET of them per run, so that softirq work stays
+ * bounded, as a NAPI budget bounds a poll. A bus still behind then
+ * catches up in process context, as NAPI falls back to ksoftirqd: a work
+ * item does a budget at a time and queues itself again, on a workqueue
+ * with one work active, so that late buses take turns and never more than
+ * one CPU, fairly scheduled with everything else (a softirq re-armed at
+ * once would keep every CPU in interrupts: a debug kernel under 24 such
+ * buses ran nothing else for 20 minutes). Caught up, the bus arms its
+ * timer again. A host that cannot keep up with the wire for long (the
+ * frames cost more CPU than their bus time) would leave the bus ever
+ * further behind: beyond VCANBUS_WIRE_MAX_LAG_NS the bus clock skips
+ * ahead to real time, and the bus counts the time skipped (slipped_ns).
  *
  * At each start of frame, the frames that were pending by then contend:
  * each running node offers one (by its tx_order) and the lowest
@@ -27,6 +33,7 @@
  * All under bus->lock, taken with bottom halves disabled: the timer is a
  * soft hrtimer, its callback runs in softirq context.
  */
+#include <linux/workqueue.h>
 #include <linux/can/dev.h>
 #include <linux/hrtimer.h>
 #include <linux/timekeeping.h>
@@ -47,6 +54,11 @@
 #define VCANBUS_WIRE_BUDGET	16
 /* How far the bus clock may fall behind real time before it skips ahead. */
 #define VCANBUS_WIRE_MAX_LAG_NS	NSEC_PER_SEC
+/* vcanbus_wire_advance(): the budget is spent, the bus is behind. */
+#define VCANBUS_WIRE_LATE	0
+
+/* Where late buses catch up, one at a time. */
+static struct workqueue_struct *vcanbus_wire_wq;
 
 /* @tq time quanta at @bt, in ns: exact, as the clock runs at a whole ns per tq. */
 static u64 vcanbus_tq_ns(const struct vcanbus_node *node,
@@ -679,7 +691,8 @@ static void vcanbus_wire_finish(struct vcanbus_bus *bus)
 /*
  * Runs the bus up to @now: ends the frame on the wire, arbitrates and
  * starts the next, and so on, ending at most VCANBUS_WIRE_BUDGET frames.
- * Returns when the timer must fire next, KTIME_MAX: not at all.
+ * Returns when the timer must fire next, KTIME_MAX: not at all, or
+ * VCANBUS_WIRE_LATE: the budget is spent and frames ended already.
  */
 static ktime_t vcanbus_wire_advance(struct vcanbus_bus *bus, ktime_t now)
 {
@@ -691,12 +704,8 @@ static ktime_t vcanbus_wire_advance(struct vcanbus_bus *bus, ktime_t now)
 		if (wire->busy) {
 			if (wire->end > now)
 				return wire->end;
-			/*
-			 * Budget spent: the next run, right after this one,
-			 * does the rest; meanwhile the CPU serves others.
-			 */
 			if (!budget--)
-				return ktime_add_ns(now, 1);
+				return VCANBUS_WIRE_LATE;
 			vcanbus_wire_finish(bus);
 		}
 		/*
@@ -711,23 +720,56 @@ static ktime_t vcanbus_wire_advance(struct vcanbus_bus *bus, ktime_t now)
 	}
 }
 
+/*
+ * After a run of the bus, @next from vcanbus_wire_advance(): arms the
+ * timer for it, or hands a late bus to the catch-up work. Returns whether
+ * the timer is to fire at @next (set as its expiry).
+ */
+static bool vcanbus_wire_schedule(struct vcanbus_bus *bus, ktime_t next)
+{
+	struct vcanbus_wire *wire = &bus->wire;
+
+	lockdep_assert_held(&bus->lock);
+
+	wire->armed = false;
+	if (next == KTIME_MAX || wire->stopping)
+		return false;
+	if (next == VCANBUS_WIRE_LATE) {
+		wire->late = true;
+		queue_work(vcanbus_wire_wq, &wire->catch_up);
+		return false;
+	}
+	wire->armed = true;
+	hrtimer_set_expires(&wire->timer, next);
+	return true;
+}
+
 static enum hrtimer_restart vcanbus_wire_timer(struct hrtimer *timer)
 {
 	struct vcanbus_bus *bus = container_of(timer, struct vcanbus_bus,
 					       wire.timer);
-	enum hrtimer_restart ret = HRTIMER_NORESTART;
-	ktime_t now = ktime_get(), next;
+	bool restart;
 
 	spin_lock(&bus->lock);
-	next = vcanbus_wire_advance(bus, now);
-	if (next == KTIME_MAX) {
-		bus->wire.armed = false;
-	} else {
-		hrtimer_set_expires(timer, next);
-		ret = HRTIMER_RESTART;
-	}
+	restart = vcanbus_wire_schedule(bus, vcanbus_wire_advance(bus, ktime_get()));
 	spin_unlock(&bus->lock);
-	return ret;
+	return restart ? HRTIMER_RESTART : HRTIMER_NORESTART;
+}
+
+/* A late bus: a budget of frames, then its turn goes to the next bus. */
+static void vcanbus_wire_catch_up(struct work_struct *work)
+{
+	struct vcanbus_bus *bus = container_of(work, struct vcanbus_bus,
+					       wire.catch_up);
+	struct vcanbus_wire *wire = &bus->wire;
+
+	spin_lock_bh(&bus->lock);
+	wire->late = false;
+	if (!wire->stopping &&
+	    vcanbus_wire_schedule(bus, vcanbus_wire_advance(bus, ktime_get())))
+		hrtimer_start(&wire->timer, hrtimer_get_expires(&wire->timer),
+			      HRTIMER_MODE_ABS_SOFT);
+	spin_unlock_bh(&bus->lock);
 }
 
 /**
@@ -746,7 +788,8 @@ void vcanbus_wire_run(struct vcanbus_bus *bus)
 
 	lockdep_assert_held(&bus->lock);
 
-	if (wire->busy)
+	/* A late bus is run by its catch-up work. */
+	if (wire->busy || wire->late || wire->stopping)
 		return;
 	if (wire->armed) {
 		if (hrtimer_try_to_cancel(&wire->timer) < 0)
@@ -757,10 +800,8 @@ void vcanbus_wire_run(struct vcanbus_bus *bus)
 	if (READ_ONCE(bus->stalled))
 		wire->idle_at = max(wire->idle_at, now);
 	next = vcanbus_wire_advance(bus, now);
-	if (next != KTIME_MAX) {
-		wire->armed = true;
+	if (vcanbus_wire_schedule(bus, next))
 		hrtimer_start(&wire->timer, next, HRTIMER_MODE_ABS_SOFT);
-	}
 }
 
 /* @node stops while its frame is on the wire: the frame is cut off. */
@@ -809,10 +850,31 @@ void vcanbus_wire_init(struct vcanbus_bus *bus)
 	vcanbus_wire_set_seed(bus, 1);
 	vcanbus_hrtimer_setup(&bus->wire.timer, vcanbus_wire_timer,
 			      CLOCK_MONOTONIC, HRTIMER_MODE_ABS_SOFT);
+	INIT_WORK(&bus->wire.catch_up, vcanbus_wire_catch_up);
 }
 
-/* The bus is going away; it has no nodes any more. */
+/*
+ * The bus is going away; it has no nodes any more. Once stopping is set
+ * neither the timer nor the work arms the other, so after both are
+ * cancelled nothing runs.
+ */
 void vcanbus_wire_exit(struct vcanbus_bus *bus)
 {
+	spin_lock_bh(&bus->lock);
+	bus->wire.stopping = true;
+	spin_unlock_bh(&bus->lock);
+	cancel_work_sync(&bus->wire.catch_up);
 	hrtimer_cancel(&bus->wire.timer);
+}
+
+int vcanbus_wire_module_init(void)
+{
+	vcanbus_wire_wq = alloc_workqueue("vcanbus_wire", WQ_UNBOUND, 1);
+	return vcanbus_wire_wq ? 0 : -ENOMEM;
+}
+
+/* Every bus is gone, and with it every work. */
+void vcanbus_wire_module_exit(void)
+{
+	destroy_workqueue(vcanbus_wire_wq);
 }
