@@ -432,15 +432,18 @@ def saturation(tap, rng):
     """Two writers (wa and wc, random base frames, 64 mailboxes and a
     1000-frame qdisc each) saturate a 500k bus for about 3 s while wb reads
     every frame: in real
-    time no frame arrives before its end of frame, and the frames arrive at
-    the theoretical rate within 1 %. The reader is a Python loop that may
-    fall behind now and then: the delivery's own latency is the least
-    lateness (read time - end of frame) among the first and among the last
-    quarter of the frames, so the real time the run took is the bus time
-    between its first and last frame plus how that latency changed. The
-    first 4000 frames (the writers filling their queues, which starves the
-    reader) are left out. Also printed: the rate on the bus clock, the idle
-    gaps, and canbusload -e's view meanwhile."""
+    time no frame arrives before its end of frame, no frame follows the one
+    before sooner than its duration, and the bus clock keeps real time
+    within 1 %. The reader is a Python loop that may fall behind now and
+    then: the delivery's own latency is the least lateness (read time - end
+    of frame) among the first and among the last quarter of the frames, so
+    the real time the run took is the bus time between its first and last
+    frame plus how that latency changed. The first 4000 frames (the writers
+    filling their queues, which starves the reader) are left out. Whether
+    the writers keep the bus saturated is the VM's speed, not the driver's
+    (a CI run wrote 5139 frames/s of 5858): the rate against the theory,
+    the idle gaps they left and canbusload -e's view are printed, and
+    make bench measures the rate."""
     n = 18000
     configure(['wa', 'wb', 'wc'], 500000, None)
     # Deep queues: a writer that sleeps a few ms never lets the bus idle.
@@ -480,10 +483,10 @@ def saturation(tap, rng):
     late = [a - ts for (_, ts), a in zip(got[settle:], arrivals[settle:])]
     quarter = m // 4
     real = bus + min(late[-quarter:]) - min(late[:quarter])
-    tap.ok(abs(theory / real - 1) <= 0.01,
-           f'saturated 500k: {m - 1} frames arrive in real time at the '
-           f'theoretical rate within 1 % ({theory / real:.4f})',
-           f'real {real} ns, theory {theory} ns')
+    tap.ok(abs(bus / real - 1) <= 0.01,
+           f'saturated 500k: over {m - 1} frames the bus clock keeps real '
+           f'time within 1 % ({bus / real:.4f})',
+           f'real {real} ns, bus {bus} ns')
     print(f'# saturated 500k: bus clock {(m - 1) * 1e9 / bus:.1f} '
           f'frames/s, real time {(m - 1) * 1e9 / real:.1f}, theory '
           f'{(m - 1) * 1e9 / theory:.1f} (theory/bus {theory / bus:.4f}); '
@@ -492,6 +495,8 @@ def saturation(tap, rng):
           f'{n / wall:.1f} frames/s', flush=True)
     gaps = [(got[i][1] - got[i - 1][1]) - duration_ns(frames[i], 500000, None)
             for i in range(settle + 1, n)]
+    tap.ok(min(gaps) >= 0, 'saturated 500k: no frame came sooner than its '
+           'duration after the one before', f'least gap {min(gaps)} ns')
     idle = [g for g in gaps if g]
     print(f'# saturated 500k: {len(idle)} idle gaps between frames, '
           f'{sum(idle) / 1e6:.2f} ms in all, the longest '
@@ -505,7 +510,7 @@ def saturation(tap, rng):
 def main():
     seed = int(os.environ.get('VCB_WIRE_SEED', '1'))
     rng = random.Random(seed)
-    tap = Tap(2 + 4 + 6 * 4 + 8 + 1 + 2 + 6 + 1 + 2)
+    tap = Tap(2 + 4 + 6 * 4 + 8 + 1 + 3 + 6 + 1 + 2)
     print(f'# seed {seed} (VCB_WIRE_SEED)', flush=True)
     run('modprobe', 'vcanbus')
     os.mkdir(BUS)
