@@ -434,12 +434,15 @@ def saturation(tap, rng):
     every frame: in real
     time no frame arrives before its end of frame, no frame follows the one
     before sooner than its duration, and the bus clock keeps real time
-    within 1 %. The reader is a Python loop that may fall behind now and
-    then: the delivery's own latency is the least lateness (read time - end
-    of frame) among the first and among the last quarter of the frames, so
-    the real time the run took is the bus time between its first and last
-    frame plus how that latency changed. The first 4000 frames (the writers
-    filling their queues, which starves the reader) are left out. Whether
+    within 1 %. A bus clock running fast would deliver frames before their
+    end, which the first check refuses; one running slow falls behind real
+    time, and every frame read after that is at least that far behind its
+    end-of-frame stamp. So the least lateness (read time - end of frame)
+    among the last quarter of the frames bounds how far the bus clock fell
+    behind, whatever the reader did before: a Python loop may lag for
+    seconds on a debug kernel and catch up later. The first 4000 frames
+    (the writers filling their queues, which starves the reader) are left
+    out. Whether
     the writers keep the bus saturated is the VM's speed, not the driver's
     (a CI run wrote 5139 frames/s of 5858): the rate against the theory,
     the idle gaps they left and canbusload -e's view are printed, and
@@ -482,11 +485,13 @@ def saturation(tap, rng):
     bus = got[-1][1] - got[settle][1]
     late = [a - ts for (_, ts), a in zip(got[settle:], arrivals[settle:])]
     quarter = m // 4
-    real = bus + min(late[-quarter:]) - min(late[:quarter])
-    tap.ok(abs(bus / real - 1) <= 0.01,
+    behind = min(late[-quarter:])
+    real = bus + behind - min(late[:quarter])
+    tap.ok(behind <= bus // 100,
            f'saturated 500k: over {m - 1} frames the bus clock keeps real '
-           f'time within 1 % ({bus / real:.4f})',
-           f'real {real} ns, bus {bus} ns')
+           f'time within 1 % (behind by {behind / 1e6:.3f} ms after '
+           f'{bus / 1e6:.0f} ms)',
+           f'least lateness in the last quarter {behind} ns')
     print(f'# saturated 500k: bus clock {(m - 1) * 1e9 / bus:.1f} '
           f'frames/s, real time {(m - 1) * 1e9 / real:.1f}, theory '
           f'{(m - 1) * 1e9 / theory:.1f} (theory/bus {theory / bus:.4f}); '
