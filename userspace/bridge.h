@@ -37,12 +37,18 @@ int vcb_loop_run(void);
 void vcb_loop_stop(void);
 /* A timerfd armed for @ms milliseconds from now (0: disarmed). */
 int vcb_timer_arm(int fd, unsigned int ms);
+/* CLOCK_MONOTONIC in milliseconds. */
+uint64_t vcb_now_ms(void);
 
 /* ---- ports: where frames go out ---- */
 
 struct vcb_port {
 	const char *name;
-	/* @f came in through @origin (a port, or a TCP peer of a port). */
+	/*
+	 * @f came in through @origin (a port, or a TCP peer of a port): the
+	 * network links' way out. The CAN side has none: it takes frames
+	 * with vcb_can_take().
+	 */
 	void (*send)(struct vcb_port *port, const struct vcb_frame *f,
 		     const void *origin);
 	/* The end of a batch: write out what send() gathered. */
@@ -54,8 +60,13 @@ struct vcb_port {
 };
 
 void vcb_port_register(struct vcb_port *port);
-/* Hands @f to every port; each skips it if it came from there. */
+/*
+ * A frame from the network: to the bus, and on to the other links when
+ * the bus carried it; at once if the bus does not take it.
+ */
 void vcb_deliver(const struct vcb_frame *f, const void *origin);
+/* To every network link but @origin's. */
+void vcb_relay(const struct vcb_frame *f, const void *origin);
 void vcb_flush_all(void);
 void vcb_report_all(FILE *out);
 void vcb_close_all(void);
@@ -68,6 +79,8 @@ struct vcb_can_config {
 	struct vcb_filters to_bus;	/* which frames the bus gets */
 	struct vcb_filters from_bus;	/* which of its frames go out */
 	unsigned int queue;		/* frames waiting for the bus, at most */
+	unsigned int bus_timeout_ms;	/* a bus that took nothing for that
+					 * long is stalled (busqueue.h) */
 	unsigned int bitrate;		/* 0: leave the interface as it is */
 };
 
@@ -77,6 +90,10 @@ const char *vcb_can_ifname(void);
 bool vcb_can_congested(void);
 /* Frames the queue to the bus still takes. */
 unsigned int vcb_can_room(void);
+/* Queues @f (from @origin) for the bus; false if the bus does not take it. */
+bool vcb_can_take(const struct vcb_frame *f, const void *origin);
+/* @origin (a TCP peer) is gone: the queue stops naming it. */
+void vcb_can_forget(const void *origin);
 /* The most frames a second the bus carries (from its bit rate). */
 unsigned int vcb_can_frame_rate(void);
 /* Called by the CAN side when its queue drained below the low mark. */

@@ -2,14 +2,20 @@
 /*
  * The CAN side: one CAN_RAW socket on the interface, CAN FD frames on.
  *
- * Our own writes never come back through this socket (CAN_RAW_RECV_OWN_MSGS
- * stays off), so a frame from the network is not sent back out. Frames for
- * the bus wait in a bounded queue: when the interface's queue is full
- * (ENOBUFS) or the socket's buffer is (EAGAIN), writing pauses on a timer
- * that backs off from 1 to 32 ms, never a busy loop; while the queue is
- * three quarters full, TCP peers are not read (TCP's own flow control
- * then holds their senders back), and UDP frames that find it full are
- * dropped and counted.
+ * The bridge's order is its bus's. Our own writes come back through this
+ * socket (CAN_RAW_RECV_OWN_MSGS, flagged MSG_CONFIRM) when the bus carried
+ * them, and only then does a frame from one link go on to the other links:
+ * at its place among the frames of the bus's own senders, which are read
+ * from the same socket (busqueue.c). A bus that stops taking frames does
+ * not stop the links: after --bus-timeout they relay among themselves and
+ * what waited for the bus is dropped and counted.
+ *
+ * Frames for the bus wait in a bounded queue: when the interface's queue
+ * is full (ENOBUFS) or the socket's buffer is (EAGAIN), writing pauses on
+ * a timer that backs off from 1 to 32 ms, never a busy loop; while the
+ * queue is three quarters full, TCP peers are not read (TCP's own flow
+ * control then holds their senders back), and UDP frames that find it
+ * full are dropped and counted (and still relayed to the other links).
  *
  * Which frames go to the bus and which leave it: --to-bus and --from-bus
  * (CAN ID filters, as a CAN_RAW socket's), and error frames only with
@@ -31,6 +37,7 @@
 #include <unistd.h>
 
 #include "bridge.h"
+#include "busqueue.h"
 #include "log.h"
 
 #define CAN_BATCH	32
@@ -41,12 +48,11 @@
 
 struct canport {
 	struct vcb_port port;
-	struct vcb_source sock, retry, poll;
+	struct vcb_source sock, retry, poll, expire;
 	struct vcb_can_config cfg;
 	int ifindex;
-	/* The queue to the bus: a ring of cfg.queue frames. */
-	struct vcb_frame *q;
-	unsigned int head, count;
+	struct vcb_busqueue bq;		/* the queue to the bus */
+	uint64_t expire_at;		/* the expire timer's deadline, 0: off */
 	bool waiting, congested;
 	unsigned int backoff_ms;
 	int state;			/* libsocketcan's, -1: not known */
@@ -106,14 +112,62 @@ const char *vcb_can_ifname(void)
 	return can.cfg.ifname;
 }
 
+/*
+ * While the bus takes nothing the links are not held back: frames that
+ * find the queue full are relayed and counted, never waited for.
+ */
 unsigned int vcb_can_room(void)
 {
-	return can.cfg.queue - can.count;
+	return can.bq.stalled ? can.cfg.queue : can.cfg.queue - can.bq.count;
 }
 
 bool vcb_can_congested(void)
 {
-	return can.count >= can.cfg.queue - can.cfg.queue / 4;
+	return !can.bq.stalled && can.bq.count >= can.cfg.queue - can.cfg.queue / 4;
+}
+
+void vcb_can_forget(const void *origin)
+{
+	vcb_busqueue_forget(&can.bq, origin);
+}
+
+/* Arms the expire timer for the queue's next deadline (absolute ms). */
+static void can_arm_expire(void)
+{
+	uint64_t t = vcb_busqueue_deadline(&can.bq);
+	struct itimerspec its = {
+		.it_value.tv_sec = t / 1000,
+		.it_value.tv_nsec = (long)(t % 1000) * 1000000,
+	};
+
+	if (t == can.expire_at)
+		return;
+	can.expire_at = t;
+	timerfd_settime(can.expire.fd, TFD_TIMER_ABSTIME, &its, NULL);
+}
+
+static void can_resume_links(void)
+{
+	if (can.congested) {
+		can.congested = false;
+		vcb_tcp_resume();
+	}
+}
+
+static void can_expire(struct vcb_source *src, uint32_t events)
+{
+	uint64_t expirations;
+
+	(void)events;
+	if (read(src->fd, &expirations, sizeof(expirations)) < 0)
+		return;
+	can.expire_at = 0;
+	if (vcb_busqueue_expire(&can.bq, vcb_now_ms())) {
+		vcb_info_limited("%s: no frame of ours reached the bus for %u ms: the links relay among themselves, frames for the bus are dropped after that long",
+				 can.cfg.ifname, can.cfg.bus_timeout_ms);
+		can_resume_links();
+	}
+	can_arm_expire();
 }
 
 static void can_read(struct vcb_source *src, uint32_t events)
@@ -166,13 +220,23 @@ static void can_read(struct vcb_source *src, uint32_t events)
 				memset(frames[i].cf.data + CAN_MAX_DLEN, 0,
 				       CANFD_MAX_DLEN - CAN_MAX_DLEN);
 			}
+			if (m->msg_flags & MSG_CONFIRM) {
+				/* Ours, carried by the bus: its turn now. */
+				bool was_stalled = can.bq.stalled;
+
+				if (vcb_busqueue_echo(&can.bq, &frames[i], vcb_now_ms()) &&
+				    was_stalled)
+					vcb_info_limited("%s: the bus takes our frames again",
+							 can.cfg.ifname);
+				continue;
+			}
 			can.st.rx++;
 			if (!(frames[i].cf.can_id & CAN_ERR_FLAG) &&
 			    !vcb_filters_match(&can.cfg.from_bus, frames[i].cf.can_id)) {
 				can.st.rx_filtered++;
 				continue;
 			}
-			vcb_deliver(&frames[i], &can);
+			vcb_relay(&frames[i], &can);
 		}
 		done += n;
 		if (n < CAN_BATCH)
@@ -189,21 +253,22 @@ static void can_schedule_retry(void)
 		can.backoff_ms *= 2;
 }
 
-/* Writes queued frames until the queue is empty or the interface full. */
+/* Writes queued frames until none is left or the interface is full. */
 static void can_flush(struct vcb_port *port)
 {
 	struct mmsghdr msgs[CAN_BATCH];
 	struct iovec iov[CAN_BATCH];
-	unsigned int size = can.cfg.queue;
+	unsigned int size = can.cfg.queue, todo;
 	int n, k;
 
 	(void)port;
-	while (can.count && !can.waiting) {
+	while ((todo = vcb_busqueue_unwritten(&can.bq)) && !can.waiting) {
 		k = 0;
-		for (unsigned int i = 0; i < can.count && k < CAN_BATCH; i++, k++) {
-			struct vcb_frame *f = &can.q[(can.head + i) % size];
+		for (unsigned int i = 0; i < todo && k < CAN_BATCH; i++, k++) {
+			const struct vcb_frame *f = vcb_busqueue_next(&can.bq, i);
 
-			iov[k] = (struct iovec){ &f->cf, f->fd ? CANFD_MTU : CAN_MTU };
+			iov[k] = (struct iovec){ (void *)&f->cf,
+						 f->fd ? CANFD_MTU : CAN_MTU };
 			msgs[k].msg_hdr = (struct msghdr){ .msg_iov = &iov[k],
 							   .msg_iovlen = 1 };
 		}
@@ -219,18 +284,16 @@ static void can_flush(struct vcb_port *port)
 			 * interface down, ...): drop it, go on with the next. */
 			vcb_debug("%s: write: %m", can.cfg.ifname);
 			can.st.rejected++;
-			n = 1;
+			vcb_busqueue_refused(&can.bq);
 		} else {
 			can.st.tx += n;
 			can.backoff_ms = BACKOFF_MIN_MS;
+			vcb_busqueue_written(&can.bq, n, vcb_now_ms());
 		}
-		can.head = (can.head + n) % size;
-		can.count -= n;
 	}
-	if (can.congested && can.count <= size / 4) {
-		can.congested = false;
-		vcb_tcp_resume();
-	}
+	if (can.bq.count <= size / 4)
+		can_resume_links();
+	can_arm_expire();
 }
 
 static void can_retry(struct vcb_source *src, uint32_t events)
@@ -244,29 +307,24 @@ static void can_retry(struct vcb_source *src, uint32_t events)
 	can_flush(&can.port);
 }
 
-static void can_send(struct vcb_port *port, const struct vcb_frame *f,
-		     const void *origin)
+bool vcb_can_take(const struct vcb_frame *f, const void *origin)
 {
-	(void)port;
-	if (origin == &can)
-		return;
 	if (f->cf.can_id & CAN_ERR_FLAG) {
 		if (!can.cfg.error_frames) {
 			can.st.tx_error_frames++;
-			return;
+			return false;
 		}
 	} else if (!vcb_filters_match(&can.cfg.to_bus, f->cf.can_id)) {
 		can.st.tx_filtered++;
-		return;
+		return false;
 	}
-	if (can.count == can.cfg.queue) {
+	if (!vcb_busqueue_add(&can.bq, f, origin, vcb_now_ms())) {
 		can.st.queue_full++;
-		return;
+		return false;
 	}
-	can.q[(can.head + can.count) % can.cfg.queue] = *f;
-	can.count++;
 	if (vcb_can_congested())
 		can.congested = true;
+	return true;
 }
 
 static void can_poll_state(struct vcb_source *src, uint32_t events)
@@ -292,7 +350,12 @@ static void can_report(struct vcb_port *port, FILE *out)
 	vcb_stat(out, n, "frame_rate", can_frame_rate);
 	vcb_stat(out, n, "rx_frames", can.st.rx);
 	vcb_stat(out, n, "tx_frames", can.st.tx);
-	vcb_stat(out, n, "tx_queued", can.count);
+	vcb_stat(out, n, "tx_on_bus", can.bq.st.carried);
+	vcb_stat(out, n, "tx_queued", can.bq.count);
+	vcb_stat(out, n, "tx_dropped_stale", can.bq.st.stale);
+	vcb_stat(out, n, "tx_late_on_bus", can.bq.st.late);
+	vcb_stat(out, n, "bus_stalls", can.bq.st.stalls);
+	vcb_stat(out, n, "relayed_before_bus", can.bq.st.relayed_early);
 	vcb_stat(out, n, "tx_dropped_queue_full", can.st.queue_full);
 	vcb_stat(out, n, "tx_rejected", can.st.rejected);
 	vcb_stat(out, n, "tx_filtered", can.st.tx_filtered);
@@ -309,7 +372,8 @@ static void can_close(struct vcb_port *port)
 	close(can.retry.fd);
 	if (can.poll.fd >= 0)
 		close(can.poll.fd);
-	free(can.q);
+	close(can.expire.fd);
+	vcb_busqueue_free(&can.bq);
 }
 
 static int can_set_bitrate_now(const char *ifname, unsigned int bitrate)
@@ -332,9 +396,8 @@ int vcb_can_open(const struct vcb_can_config *cfg)
 	can.cfg = *cfg;
 	can.state = -1;
 	can.backoff_ms = BACKOFF_MIN_MS;
-	can.port = (struct vcb_port){ .name = cfg->ifname, .send = can_send,
-				      .flush = can_flush, .report = can_report,
-				      .close = can_close };
+	can.port = (struct vcb_port){ .name = cfg->ifname, .flush = can_flush,
+				      .report = can_report, .close = can_close };
 	addr.can_ifindex = if_nametoindex(cfg->ifname);
 	if (!addr.can_ifindex) {
 		vcb_err("%s: no such interface", cfg->ifname);
@@ -343,15 +406,22 @@ int vcb_can_open(const struct vcb_can_config *cfg)
 	if (cfg->bitrate && can_set_bitrate_now(cfg->ifname, cfg->bitrate))
 		return -1;
 	can_rate_probe(cfg->ifname);
-	can.q = calloc(cfg->queue, sizeof(*can.q));
 	can.sock.fd = socket(PF_CAN, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, CAN_RAW);
 	can.retry.fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
 	can.poll.fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
-	if (!can.q || can.sock.fd < 0 || can.retry.fd < 0 || can.poll.fd < 0) {
+	can.expire.fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+	if (vcb_busqueue_init(&can.bq, cfg->queue, cfg->bus_timeout_ms, vcb_relay) ||
+	    can.sock.fd < 0 || can.retry.fd < 0 || can.poll.fd < 0 ||
+	    can.expire.fd < 0) {
 		vcb_err("%s: %m", cfg->ifname);
 		return -1;
 	}
 	setsockopt(can.sock.fd, SOL_CAN_RAW, CAN_RAW_FD_FRAMES, &on, sizeof(on));
+	/* Our frames back when the bus carried them: the order (busqueue.c). */
+	if (setsockopt(can.sock.fd, SOL_CAN_RAW, CAN_RAW_RECV_OWN_MSGS, &on, sizeof(on))) {
+		vcb_err("%s: CAN_RAW_RECV_OWN_MSGS: %m", cfg->ifname);
+		return -1;
+	}
 	if (cfg->error_frames)
 		setsockopt(can.sock.fd, SOL_CAN_RAW, CAN_RAW_ERR_FILTER,
 			   &errmask, sizeof(errmask));
@@ -366,7 +436,9 @@ int vcb_can_open(const struct vcb_can_config *cfg)
 	can.sock.handle = can_read;
 	can.retry.handle = can_retry;
 	can.poll.handle = can_poll_state;
-	if (vcb_loop_add(&can.sock, EPOLLIN) || vcb_loop_add(&can.retry, EPOLLIN))
+	can.expire.handle = can_expire;
+	if (vcb_loop_add(&can.sock, EPOLLIN) || vcb_loop_add(&can.retry, EPOLLIN) ||
+	    vcb_loop_add(&can.expire, EPOLLIN))
 		return -1;
 	/* The state through libsocketcan, if this is a CAN controller. */
 	if (!can_get_state(cfg->ifname, &can.state)) {

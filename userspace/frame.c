@@ -1,4 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
+#include <string.h>
+
 #include "frame.h"
 
 static const char *const vcb_bad_names[VCB_BAD_MAX] = {
@@ -44,4 +46,16 @@ enum vcb_bad vcb_frame_check(const struct vcb_frame *f)
 			   cf->__res1 > CANFD_MAX_DLC))
 		return VCB_BAD_LENGTH;
 	return VCB_OK;
+}
+
+bool vcb_frame_same(const struct vcb_frame *a, const struct vcb_frame *b)
+{
+	const struct canfd_frame *x = &a->cf, *y = &b->cf;
+
+	if (a->fd != b->fd || x->can_id != y->can_id || x->len != y->len)
+		return false;
+	/* The kernel may set FDF in an echo; BRS and ESI are the frame's. */
+	if (a->fd && (x->flags ^ y->flags) & (CANFD_BRS | CANFD_ESI))
+		return false;
+	return !memcmp(x->data, y->data, vcb_frame_data_len(a));
 }

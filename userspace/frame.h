@@ -36,6 +36,9 @@ enum vcb_bad {
 /* A short name for counters and messages ("truncated", "id", ...). */
 const char *vcb_bad_name(enum vcb_bad why);
 
+/* The same frame on the bus: CAN ID, length, FD flags (BRS, ESI), data. */
+bool vcb_frame_same(const struct vcb_frame *a, const struct vcb_frame *b);
+
 /* Is @f a frame a CAN controller could send? */
 enum vcb_bad vcb_frame_check(const struct vcb_frame *f);
 

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <sys/epoll.h>
 #include <sys/timerfd.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "bridge.h"
@@ -84,6 +85,14 @@ int vcb_timer_arm(int fd, unsigned int ms)
 	return timerfd_settime(fd, 0, &its, NULL) ? -errno : 0;
 }
 
+uint64_t vcb_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 void vcb_port_register(struct vcb_port *port)
 {
 	struct vcb_port **p = &ports;
@@ -97,8 +106,15 @@ void vcb_port_register(struct vcb_port *port)
 
 void vcb_deliver(const struct vcb_frame *f, const void *origin)
 {
+	if (!vcb_can_take(f, origin))
+		vcb_relay(f, origin);
+}
+
+void vcb_relay(const struct vcb_frame *f, const void *origin)
+{
 	for (struct vcb_port *p = ports; p; p = p->next)
-		p->send(p, f, origin);
+		if (p->send)
+			p->send(p, f, origin);
 }
 
 void vcb_flush_all(void)

@@ -57,6 +57,10 @@ static const struct {
 	  "set the interface's bit rate first (libsocketcan; root)" },
 	{ { "queue", required_argument, NULL, 'q' }, "FRAMES",
 	  "frames waiting for the bus, at most (default 4096)" },
+	{ { "bus-timeout", required_argument, NULL, 'x' }, "MS",
+	  "when the bus has carried no frame of ours for MS (down, bus-off,\n"
+	  "\tnobody to acknowledge), the links relay among themselves and a\n"
+	  "\tframe that waited MS for the bus is dropped, counted (default 2000)" },
 	{ { "tcp-buffer", required_argument, NULL, 'o' }, "BYTES",
 	  "output buffer per TCP peer; a peer that fills it is dropped\n"
 	  "\t(default 4194304)" },
@@ -69,6 +73,9 @@ static const struct {
 	  "\t(default 5000)" },
 	{ { "json", no_argument, NULL, 'j' }, NULL,
 	  "statistics as one JSON object a report, on one line" },
+	{ { "ip-allow", no_argument, NULL, 'A' }, NULL,
+	  "print the addresses these options talk to, as systemd's\n"
+	  "\tIPAddressAllow= (\"any\" for a group open to anyone), and exit" },
 	{ { "verbose", no_argument, NULL, 'v' }, NULL, "say more" },
 	{ { "version", no_argument, NULL, 'V' }, NULL, "print the version" },
 	{ { "help", no_argument, NULL, 'h' }, NULL, "this text" },
@@ -230,10 +237,12 @@ int vcb_options_parse(int argc, char **argv, struct vcb_options *o)
 {
 	struct option longopts[NOPTS + 1] = { 0 };
 	char shortopts[3 * NOPTS + 1], *s = shortopts;
+	bool ip_allow = false;
 	int c;
 
 	*o = (struct vcb_options){
 		.can.queue = 4096,
+		.can.bus_timeout_ms = 2000,
 		.tcp.out_limit = 4 << 20,
 		.tcp.max_peers = 64,
 		.tcp.per_source = 4,
@@ -289,6 +298,11 @@ int vcb_options_parse(int argc, char **argv, struct vcb_options *o)
 			if (number("--queue", optarg, 16, 1 << 20, &o->can.queue))
 				return -1;
 			break;
+		case 'x':
+			if (number("--bus-timeout", optarg, 10, 600000,
+				   &o->can.bus_timeout_ms))
+				return -1;
+			break;
 		case 'o':
 			if (number("--tcp-buffer", optarg, 4096, 1 << 30, &o->tcp.out_limit))
 				return -1;
@@ -308,6 +322,9 @@ int vcb_options_parse(int argc, char **argv, struct vcb_options *o)
 			break;
 		case 'j':
 			vcb_stats_json = true;
+			break;
+		case 'A':
+			ip_allow = true;
 			break;
 		case 'v':
 			vcb_verbose = true;
@@ -334,7 +351,11 @@ int vcb_options_parse(int argc, char **argv, struct vcb_options *o)
 			o->can.ifname);
 		return -1;
 	}
-	return tcp_listen_check(&o->tcp);
+	if (tcp_listen_check(&o->tcp))
+		return -1;
+	if (ip_allow)
+		return vcb_ip_allow(o, stdout) ? -1 : 1;
+	return 0;
 }
 
 const char *vcb_addr_str(const struct sockaddr *sa, char *buf, size_t size)

@@ -99,14 +99,6 @@ static uint32_t peer_events(const struct tcp_peer *p)
 
 static void client_schedule(struct tcp_port *t);
 
-static uint64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Ends @p now; the memory goes after this batch of events (tcp_flush). */
 static void peer_drop(struct tcp_peer *p, const char *why)
 {
@@ -241,7 +233,7 @@ static void peer_connected(struct tcp_peer *p)
 		return;
 	}
 	p->connecting = false;
-	p->since_ms = now_ms();
+	p->since_ms = vcb_now_ms();
 	t->st.connects++;
 	vcb_info("%s: connected", t->name);
 	peer_queue(p, CNL_GREETING, CNL_GREETING_LEN);
@@ -290,7 +282,7 @@ static struct tcp_peer *peer_new(struct tcp_port *t, int fd, const char *name)
 	for (size_t i = 0; i < sizeof(keepalive) / sizeof(keepalive[0]); i++)
 		setsockopt(fd, IPPROTO_TCP, keepalive[i][0], &keepalive[i][1],
 			   sizeof(keepalive[i][1]));
-	p->since_ms = now_ms();
+	p->since_ms = vcb_now_ms();
 	p->next = t->peers;
 	t->peers = p;
 	t->npeers++;
@@ -312,7 +304,7 @@ static unsigned int peers_from(const struct tcp_port *t,
 static void port_sweep(struct vcb_source *src, uint32_t events)
 {
 	struct tcp_port *t = container_of(src, struct tcp_port, sweep);
-	uint64_t expirations, now = now_ms();
+	uint64_t expirations, now = vcb_now_ms();
 	char why[64];
 
 	(void)events;
@@ -473,6 +465,7 @@ static void tcp_flush(struct vcb_port *port)
 		if (p->dead) {
 			*pp = p->next;
 			t->npeers--;
+			vcb_can_forget(p);
 			free(p->out);
 			free(p);
 			continue;

@@ -18,9 +18,14 @@ and must exit 0 at SIGTERM: no leak, no sanitizer report.
     the bus of ha behind its bridge, CAN FD too.
   * UDP loss: netem drops datagrams on ha's eth0; hb's bridge counts as
     lost exactly the cannelloni datagrams ha sent and hb never got.
-  * TCP: a hub in hc, clients in ha, hb, hd; VCB_BRIDGE_FRAMES (5000) from a sender
-    on ha and as many on hb arrive, none lost, in one identical order on hc
-    and hd, and each sender's host gets all of the other's, in that order.
+  * TCP: a hub in hc, clients in ha, hb, hd; VCB_BRIDGE_FRAMES (5000) from a
+    sender on ha, as many on hb and on the hub's own bus hc arrive, none
+    lost, in one identical order on hc and hd (the hub relays a frame when
+    its bus carried it), and each sender's host gets the others' in that
+    order.
+  * The hub's bus stops (nobody acknowledges; its node down): the peers
+    relay among themselves, what waited longer than --bus-timeout is
+    dropped and counted, what the bus carries later is counted as late.
   * Garbage: datagrams that are no frames, a TCP peer with a wrong
     greeting or a bad frame: refused and counted, the others go on.
   * Who may write to the bus: a multicast link hears its group only (not
@@ -35,6 +40,7 @@ and must exit 0 at SIGTERM: no leak, no sanitizer report.
 
 import atexit
 import ctypes
+import errno
 import json
 import os
 import signal
@@ -210,6 +216,7 @@ class Bridge:
 EFF, RTR = 0x80000000, 0x40000000
 CAN_RAW_ERR_FILTER = 2                  # <linux/can/raw.h>
 FDF_FLAGS = 0x04
+SO_RCVBUFFORCE = 33                     # <asm-generic/socket.h>
 
 
 def cc(can_id, data=b'', rtr_len=None):
@@ -876,10 +883,10 @@ N_ORDER = int(os.environ.get('VCB_BRIDGE_FRAMES', '5000'))
 
 
 def candump(host, n, path):
-    """The load's frames (IDs 0x100 and 0x200) on host's app node."""
+    """The load's frames (IDs 0x100, 0x200, 0x300) on host's app node."""
     return subprocess.Popen(ns(host, 'candump', '-L', '-n', str(n), '-T',
                                '120000', '-r', str(64 << 20),
-                               f'{node(host, "a")},100:7FF,200:7FF'),
+                               f'{node(host, "a")},100:7FF,200:7FF,300:7FF'),
                             stdout=open(path, 'w'), stderr=subprocess.DEVNULL)
 
 
@@ -906,6 +913,11 @@ def frames_of(path):
 
 
 def tcp_order(tap):
+    """Senders on two peers' buses (ha: 0x100, hb: 0x200) and on the hub's
+    own bus (hc: 0x300) at once: the hub's bus and hd, a peer without
+    senders, see one identical sequence; ha and hb get the others' frames
+    in it (their own are on their buses first: no bridge can change
+    that). The hub relays a peer's frame when its bus carried it."""
     hub = Bridge('hc', '--tcp-listen', f'{IP["hc"]}:20000', '--allow',
                  '10.0.0.0/24')
     await_cond(lambda: 'listening' in hub.text())
@@ -918,17 +930,18 @@ def tcp_order(tap):
     crossing(tap, 'tcp', 'hd', 'ha', FRAMES[:2])
     cansend_candump(tap, 'tcp', 'ha', 'hd')
     n = N_ORDER
+    senders = {'ha': '100', 'hb': '200', 'hc': '300'}
     logs = {h: os.path.join(TMP, f'order-{h}') for h in HOSTS}
     # Every app node sees all: its own sender's frames too (loopback).
-    want = {h: 2 * n for h in HOSTS}
+    want = {h: 3 * n for h in HOSTS}
     dumps = {h: candump(h, want[h], logs[h]) for h in HOSTS}
     await_cond(lambda: all(bound(h, node(h, 'a')) for h in HOSTS))
     gens = [subprocess.Popen(ns(h, '/usr/bin/python3', '-c', SENDER,
                                 node(h, 'a'), i, str(n)))
-            for h, i in (('ha', '100'), ('hb', '200'))]
+            for h, i in senders.items()]
     # TCG moves a few hundred frames a second through four buses and
     # bridges: the bound grows with the load (VCB_TIMEOUT must too).
-    limit = 300 + n // 25
+    limit = 300 + n // 15
     for g in gens:
         g.wait(limit)
     for d in dumps.values():
@@ -936,20 +949,168 @@ def tcp_order(tap):
     got = {h: frames_of(logs[h]) for h in HOSTS}
     tap.eq('tcp: every host got all frames, none lost',
            want, {h: len(got[h]) for h in HOSTS})
-    tap.ok(got['hc'] == got['hd'], 'tcp: the hub\'s bus and hd got the '
-           f'{2 * n} frames in one identical order')
+    first = next((i for i, (x, y) in enumerate(zip(got['hc'], got['hd']))
+                  if x != y), None)
+    tap.ok(got['hc'] == got['hd'], 'tcp: the hub\'s bus (with a sender) '
+           f'and hd got the {3 * n} frames in one identical order',
+           f'first difference at frame {first}: hub\'s bus '
+           f'{got["hc"][first:first + 4] if first is not None else ""}, hd '
+           f'{got["hd"][first:first + 4] if first is not None else ""}')
     order = got['hc']
-    tap.ok([f for f in got['ha'] if f[0] == '200'] ==
-           [f for f in order if f[0] == '200'] and
-           [f for f in got['hb'] if f[0] == '100'] ==
-           [f for f in order if f[0] == '100'],
-           'tcp: ha and hb got each other\'s frames in that same order')
+    tap.ok(all([f for f in got[h] if f[0] != senders[h]] ==
+               [f for f in order if f[0] != senders[h]]
+               for h in ('ha', 'hb')),
+           'tcp: ha and hb got the others\' frames in that same order')
     seqs = [[int.from_bytes(bytes.fromhex(d), 'little') for i, d in order
-             if i == x] for x in ('100', '200')]
+             if i == x] for x in senders.values()]
     tap.ok(all(s == list(range(n)) for s in seqs),
            'tcp: each sender\'s frames in its order, no gap, no duplicate')
     for b in clients + [hub]:
         b.stop(tap, 'tcp')
+
+
+def app_socket(host):
+    """A raw socket on host's app node, bound whether it is up or not."""
+    with netns(host):
+        s = socket.socket(socket.AF_CAN, socket.SOCK_RAW, socket.CAN_RAW)
+    s.setsockopt(socket.SOL_CAN_RAW, socket.CAN_RAW_FD_FRAMES, 1)
+    # Room for a stalled hub's burst: thousands of frames at once.
+    s.setsockopt(socket.SOL_SOCKET, SO_RCVBUFFORCE, 32 << 20)
+    s.bind((node(host, 'a'),))
+    s.settimeout(10)
+    return s
+
+
+def recv_up(s):
+    """A frame from @s; the ENETDOWN its node's going down left is no
+    frame (CAN_RAW reports it once, at the next read)."""
+    while True:
+        try:
+            return s.recv(72)
+        except OSError as e:
+            if e.errno != errno.ENETDOWN:
+                raise
+
+
+def seq_of(buf):
+    return struct.unpack_from('<Q', buf, 8)[0]
+
+
+def tcp_bus_stops(tap):
+    """The hub's bus stops taking frames: first nobody acknowledges (its
+    app node down, the bridge's node alone on the bus), then the
+    bridge's own node is down. The peers go on relaying among
+    themselves; what waited for the bus more than --bus-timeout (2 s by
+    default) is dropped and counted; what the bus carries after all is
+    counted as late; a frame after the bus is back reaches it. More
+    frames than the queue to the bus holds: a hub that waited for its bus
+    would stop reading its peers."""
+    n = 5000
+    hub = Bridge('hc', '--tcp-listen', f'{IP["hc"]}:20000', '--allow',
+                 '10.0.0.0/24')
+    await_cond(lambda: 'listening' in hub.text())
+    clients = [Bridge(h, '--tcp-connect', f'{IP["hc"]}:20000')
+               for h in ('ha', 'hb')]
+    tap.ok(await_cond(connected(hub, 2)), 'bus stops: two clients joined')
+    crossing(tap, 'bus stops', 'ha', 'hb', FRAMES[:1])
+    keys = ('tx_dropped_stale', 'tx_dropped_queue_full', 'relayed_before_bus',
+            'tx_on_bus', 'bus_stalls', 'tx_late_on_bus')
+
+    def counts(before=None):
+        """The hub's bus counters (since @before)."""
+        st = hub.stats()
+        now = {k: st.get(f'brgc: {k}') for k in keys}
+        if before is None or None in now.values():
+            return now
+        return {k: now[k] - before[k] for k in keys}
+    base = counts()
+    app_c = app_socket('hc')
+    run(*ns('hc', 'ip', 'link', 'set', node('hc', 'a'), 'down'))
+    rx = app_socket('hb')
+    drain(rx)
+    gen = subprocess.Popen(ns('ha', '/usr/bin/python3', '-c', SENDER,
+                              node('ha', 'a'), '100', str(n)))
+    seqs = []
+    try:
+        while len(seqs) < n:
+            buf = rx.recv(72)
+            if struct.unpack_from('=I', buf)[0] == 0x100:
+                seqs.append(seq_of(buf))
+    except socket.timeout:
+        pass
+    gen.wait(60)
+    tap.ok(seqs == list(range(n)), 'bus stops (no acknowledgement): hb got '
+           f'all {n} of ha\'s frames, in order',
+           f'got {len(seqs)}, the first out of place at '
+           f'{next((i for i, x in enumerate(seqs) if x != i), len(seqs))}')
+    await_cond(lambda: hub.stats().get('brgc: tx_queued') == 0)
+    c = counts(base)
+    stale, full = c['tx_dropped_stale'], c['tx_dropped_queue_full']
+    tap.eq('bus stops: the hub counts every frame as stale (or as finding '
+           'the queue full), each relayed before the bus carried it, none '
+           'on the bus, one stall',
+           {'stale or full': n, 'relayed before': stale, 'on bus': 0,
+            'stalls': 1},
+           {'stale or full': (stale or 0) + (full or 0),
+            'relayed before': c['relayed_before_bus'],
+            'on bus': c['tx_on_bus'], 'stalls': c['bus_stalls']})
+    base = counts()
+    tap.ok('the links relay among themselves' in hub.text(),
+           'bus stops: the hub says its bus took nothing')
+    # Back: what the kernel held goes out first (late), then a marker.
+    run(*ns('hc', 'ip', 'link', 'set', node('hc', 'a'), 'up'))
+    tx = open_app('ha')
+    tx.send(cc(0x1ff, b'\x01'))
+    late = []
+    try:
+        while True:
+            buf = recv_up(app_c)
+            if struct.unpack_from('=I', buf)[0] == 0x1ff:
+                break
+            late.append(seq_of(buf))
+    except socket.timeout:
+        late.append('timeout')
+    await_cond(lambda: counts(base)['tx_on_bus'] == 1)
+    counted = counts(base)['tx_late_on_bus']
+    tap.ok(late == list(range(len(late))) and 1 <= len(late) <= 64 and
+           counted == len(late),
+           f'bus stops: the {len(late)} frames the kernel held reach the bus '
+           'late, counted exactly; then the marker',
+           f'late {late[:20]}, tx_late_on_bus {counted}')
+    tap.ok('the bus takes our frames again' in hub.text(),
+           'bus stops: the hub says its bus is back')
+    # The bridge's own node down: writes fail, the links go on.
+    run(*ns('hc', 'ip', 'link', 'set', node('hc', 'x'), 'down'))
+    drain(rx)
+    base = counts()
+    run(*ns('ha', '/usr/bin/python3', '-c', SENDER, node('ha', 'a'), '101',
+            '100'))
+    got = []
+    try:
+        while len(got) < 100:
+            got.append(seq_of(rx.recv(72)))
+    except socket.timeout:
+        pass
+    tap.eq('bus stops (the bridge\'s node down): hb got all 100 frames',
+           list(range(100)), got)
+    await_cond(lambda: hub.stats().get('brgc: tx_queued') == 0)
+    c = counts(base)
+    tap.eq('bus stops (node down): the 100 counted as stale, one stall more',
+           (100, 1), (c['tx_dropped_stale'], c['bus_stalls']))
+    run(*ns('hc', 'ip', 'link', 'set', node('hc', 'x'), 'up'))
+    tx.send(cc(0x1fe, b'\x02'))
+    try:
+        while struct.unpack_from('=I', recv_up(app_c))[0] != 0x1fe:
+            pass
+        back = True
+    except socket.timeout:
+        back = False
+    tap.ok(back, 'bus stops: with the node up again a frame reaches the '
+           'hub\'s bus')
+    for s in (tx, rx, app_c):
+        s.close()
+    for b in clients + [hub]:
+        b.stop(tap, 'bus stops')
 
 
 def kernel_has_bridge():
@@ -968,7 +1129,7 @@ def main():
               '# SKIP this kernel has no Linux bridge (CONFIG_BRIDGE)',
               flush=True)
         sys.exit(4)
-    tap = Tap(93)
+    tap = Tap(106)
     tap.diag(f'bridge: {BRIDGE}; logs in {KEEP}')
     if not os.access(BRIDGE, os.X_OK):
         tap.ok(False, 'vcanbridge-asan built', f'{BRIDGE} missing')
@@ -989,6 +1150,7 @@ def main():
         silent_flood(tap)
         operations(tap)
         tcp_order(tap)
+        tcp_bus_stops(tap)
     finally:
         teardown_hosts()
         sh('rmmod', 'vcanbus')

@@ -269,6 +269,18 @@ static void t_options_filters(void)
 	CHECK(!o.can.error_frames);
 }
 
+static void t_options_bus_timeout(void)
+{
+	struct vcb_options o;
+
+	CHECK_EQ(parse(&o, "--udp", "pycan", "can0", NULL), 0);
+	CHECK_EQ(o.can.bus_timeout_ms, 2000);
+	CHECK_EQ(parse(&o, "--udp", "pycan", "-x", "250", "can0", NULL), 0);
+	CHECK_EQ(o.can.bus_timeout_ms, 250);
+	CHECK_EQ(parse(&o, "--udp", "pycan", "--bus-timeout", "5", "can0", NULL), -1);
+	CHECK_EQ(parse(&o, "--udp", "pycan", "--bus-timeout", "2s", "can0", NULL), -1);
+}
+
 static const struct tap_test tests[] = {
 	{ t_filter_match, "filters: candump's syntax, the kernel's matching" },
 	{ t_filter_bad, "filters: bad filters refused" },
@@ -279,6 +291,7 @@ static const struct tap_test tests[] = {
 	{ t_options_access, "options: a hub exposes nothing unnamed; options once" },
 	{ t_options_udp, "options: --udp peer=, allow=, mtu= above cannelloni's" },
 	{ t_options_filters, "options: --to-bus, --from-bus" },
+	{ t_options_bus_timeout, "options: --bus-timeout, 2000 ms by default" },
 };
 
 int main(void)
