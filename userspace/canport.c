@@ -42,6 +42,7 @@
 
 #define CAN_BATCH	32
 #define CAN_READ_BUDGET	256		/* frames per wakeup, then the others */
+#define CAN_DRAIN_MAX	65536		/* more than the socket buffer holds */
 #define BACKOFF_MIN_MS	1
 #define BACKOFF_MAX_MS	32
 #define STATE_POLL_MS	1000
@@ -154,6 +155,8 @@ static void can_resume_links(void)
 	}
 }
 
+static void can_read_some(unsigned int budget);
+
 static void can_expire(struct vcb_source *src, uint32_t events)
 {
 	uint64_t expirations;
@@ -162,6 +165,12 @@ static void can_expire(struct vcb_source *src, uint32_t events)
 	if (read(src->fd, &expirations, sizeof(expirations)) < 0)
 		return;
 	can.expire_at = 0;
+	/*
+	 * The echoes the socket already holds first: a bridge that reads
+	 * late (a loaded host) must not take its own lag for a bus that
+	 * carries nothing.
+	 */
+	can_read_some(CAN_DRAIN_MAX);
 	if (vcb_busqueue_expire(&can.bq, vcb_now_ms())) {
 		vcb_info_limited("%s: no frame of ours reached the bus for %u ms: the links relay among themselves, frames for the bus are dropped after that long",
 				 can.cfg.ifname, can.cfg.bus_timeout_ms);
@@ -170,7 +179,8 @@ static void can_expire(struct vcb_source *src, uint32_t events)
 	can_arm_expire();
 }
 
-static void can_read(struct vcb_source *src, uint32_t events)
+/* Reads up to @budget frames (in batches) that the socket holds. */
+static void can_read_some(unsigned int budget)
 {
 	struct vcb_frame frames[CAN_BATCH];
 	struct mmsghdr msgs[CAN_BATCH];
@@ -182,8 +192,7 @@ static void can_read(struct vcb_source *src, uint32_t events)
 	unsigned int done = 0;
 	int n;
 
-	(void)events;
-	while (done < CAN_READ_BUDGET) {
+	while (done < budget) {
 		for (int i = 0; i < CAN_BATCH; i++) {
 			iov[i] = (struct iovec){ &frames[i].cf, sizeof(frames[i].cf) };
 			msgs[i].msg_hdr = (struct msghdr){
@@ -192,7 +201,7 @@ static void can_read(struct vcb_source *src, uint32_t events)
 				.msg_controllen = sizeof(ctrl[i].buf),
 			};
 		}
-		n = recvmmsg(src->fd, msgs, CAN_BATCH, MSG_DONTWAIT, NULL);
+		n = recvmmsg(can.sock.fd, msgs, CAN_BATCH, MSG_DONTWAIT, NULL);
 		if (n < 0) {
 			if (errno != EAGAIN && errno != EINTR)
 				vcb_err("%s: read: %m", can.cfg.ifname);
@@ -242,6 +251,13 @@ static void can_read(struct vcb_source *src, uint32_t events)
 		if (n < CAN_BATCH)
 			return;
 	}
+}
+
+static void can_read(struct vcb_source *src, uint32_t events)
+{
+	(void)src;
+	(void)events;
+	can_read_some(CAN_READ_BUDGET);
 }
 
 static void can_schedule_retry(void)
