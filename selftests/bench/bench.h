@@ -152,4 +152,31 @@ static inline void bench_print_pct(FILE *out, const char *name, uint64_t *v, siz
 	fprintf(out, "\"max\": %.1f}", v[n - 1] / 1e3);
 }
 
+static inline int bench_cmp_s64(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+
+	return (x > y) - (x < y);
+}
+
+/*
+ * The same for values that may be negative (a lateness below zero is a
+ * frame read before its end on the bus: a bug to show, never clamped),
+ * with "min" too. Sorts @v.
+ */
+static inline void bench_print_pct_signed(FILE *out, const char *name, int64_t *v, size_t n)
+{
+	static const double pct[] = { 1, 10, 25, 50, 75, 90, 95, 99, 99.9 };
+
+	if (!n) {
+		fprintf(out, "\"%s\": null", name);
+		return;
+	}
+	qsort(v, n, sizeof(*v), bench_cmp_s64);
+	fprintf(out, "\"%s\": {\"min\": %.1f, ", name, v[0] / 1e3);
+	for (size_t i = 0; i < sizeof(pct) / sizeof(pct[0]); i++)
+		fprintf(out, "\"p%g\": %.1f, ", pct[i], v[(size_t)(n * pct[i] / 100)] / 1e3);
+	fprintf(out, "\"max\": %.1f}", v[n - 1] / 1e3);
+}
+
 #endif /* VCANBUS_BENCH_H */

@@ -20,7 +20,9 @@
             frames/s, one-way latency at a fixed rate, CPU time per frame
 
 Instant 1 -> 1 runs VCB_BENCH_REPEAT times (5), the rest up to 3 times
-(queueing once), interleaved, so that drift hits every contender alike.
+(queueing once), interleaved, the contenders of each repetition in a
+random order (VCB_BENCH_SEED), so that drift hits every contender alike;
+every interface gets the same qdisc (pfifo, 1000 frames).
 Results go to $VCB_OUT/bench.jsonl, one JSON object per run; report.py
 turns them into docs/bench.md. A run whose tool finds a lost, repeated or
 reordered frame is a failed TAP result and gives no figure.
@@ -28,6 +30,7 @@ reordered frame is a failed TAP result and gives no figure.
 
 import json
 import os
+import random
 import signal
 import socket
 import subprocess
@@ -50,6 +53,10 @@ WINDOW = 256
 SIZES = [1, 2, 4, 8, 16, 32]
 # 1 -> 1 on the bus of the 1 -> k part (a label; bench-info.json has it).
 IDLE_NODES = f'vcanbus + {max(SIZES) - 1} nodes down'
+# The contenders of a repetition run in a random order, so that drift and
+# warm-up favour none; the seed goes into bench-info.json.
+SEED = int(os.environ.get('VCB_BENCH_SEED', str(random.randrange(1 << 31))))
+rng = random.Random(SEED)
 
 tap = Tap()
 
@@ -72,11 +79,20 @@ def tool(argv, what, after=None, **meta):
     return res
 
 
+def same_queue(name):
+    """Every contender's interface alike: a pfifo qdisc of 1000 frames
+    (vcan and vxcan come without a queue, candevs with pfifo_fast)."""
+    run('ip', 'link', 'set', name, 'txqueuelen', '1000')
+    run('tc', 'qdisc', 'replace', 'dev', name, 'root', 'pfifo', 'limit',
+        '1000')
+
+
 def node_up(bus, name, *can_args):
     run('mkdir', f'{CFS}/{bus}/{name}')
     if can_args:
         run('ip', 'link', 'set', name, 'type', 'can', *can_args)
-    run('ip', 'link', 'set', name, 'txqueuelen', '1000', 'up')
+    same_queue(name)
+    run('ip', 'link', 'set', name, 'up')
 
 
 def bus_make(bus, timing):
@@ -119,6 +135,8 @@ def instant():
     set_up(nodes[2:], False)
     run('ip', 'link', 'add', 'vxa', 'type', 'vxcan', 'peer', 'name', 'vxb')
     run('ip', 'link', 'add', 'vc0', 'type', 'vcan')
+    for n in ('vxa', 'vxb', 'vc0'):
+        same_queue(n)
     set_up(['vxa', 'vxb', 'vc0'], True)
     # "vcanbus threaded": the receiving node's NAPI poll in a kernel
     # thread of its own (/sys/class/net/ib1/threaded), as any admin can set.
@@ -127,7 +145,7 @@ def instant():
              (IDLE_NODES, 'ik0', ['ik1'])]
     for rep in range(REPEAT):
         for fd in (False, True):
-            for iface, tx, rx in pairs:
+            for iface, tx, rx in rng.sample(pairs, len(pairs)):
                 kind = 'fd' if fd else 'cc'
                 argv = ['flood', '--tx', tx, '--frames', str(FRAMES),
                         '--window', str(WINDOW), '--label', f'{iface} {kind}']
@@ -144,8 +162,9 @@ def instant():
         set_up(nodes[2:k + 1], True)
         n = max(FRAMES // k, 20000)
         for rep in range(min(REPEAT, 3)):
-            for iface, tx, rx in (('vcanbus', 'ik0', nodes[1:k + 1]),
-                                  ('vcan', 'vc0', ['vc0'] * k)):
+            for iface, tx, rx in rng.sample(
+                    [('vcanbus', 'ik0', nodes[1:k + 1]),
+                     ('vcan', 'vc0', ['vc0'] * k)], 2):
                 argv = ['flood', '--tx', tx, '--frames', str(n), '--window',
                         str(WINDOW), '--label', f'{iface} 1->{k}']
                 for r in rx:
@@ -361,7 +380,8 @@ def main():
                    'cpu_model': cpu_model(),
                    'repeat': REPEAT, 'frames': FRAMES, 'window': WINDOW,
                    'bridge_frames': BRIDGE_FRAMES,
-                   'bridge_rate': BRIDGE_RATE, 'idle_nodes': IDLE_NODES}, f)
+                   'bridge_rate': BRIDGE_RATE, 'idle_nodes': IDLE_NODES,
+                   'seed': SEED}, f)
     print('TAP version 13', flush=True)
     # Receive timestamps on from start to end: every tool's sockets would
     # otherwise turn the kernel's netstamp static key on and off, and each

@@ -8,12 +8,20 @@
  * The sender writes one fixed frame (so that every frame has the same bit
  * length: the theoretical rate is one number, see bench.sh) on a blocking
  * socket whose buffer, smaller than the interface's queue, keeps the node's
- * mailboxes full without ENOBUFS. The receiver stamps each frame with the
- * real time it read it and takes the bus's end-of-frame time from its
- * timestamp (SO_TIMESTAMPNS). Printed, as one line of JSON:
- *   fps       frames per second of real time at the receiver, first to last
- *   bus_fps   the same on the bus clock (the frames' timestamps)
- *   lateness  real time of reading minus the frame's end on the bus
+ * mailboxes full without ENOBUFS. The receiver reads one frame at a time
+ * and stamps each with the real time it read it (a stamp per batch would
+ * date a batch's first frames late, and a run would seem to beat the
+ * theory), and takes the bus's end-of-frame time from its timestamp
+ * (SO_TIMESTAMPNS). Printed, as one line of JSON:
+ *   fps         frames per second of real time at the receiver: the
+ *               least-squares slope of every frame's read time against its
+ *               number, which one late first or last read cannot tilt
+ *   fps_ends    the same from the first and the last read alone
+ *   bus_fps     the same on the bus clock (the frames' timestamps)
+ *   lateness_us real time of reading minus the frame's end on the bus, never
+ *               clamped: a negative one is a frame read before its end
+ *   gap_us      real time between one frame's reading and the next's
+ *   bus_gap_us  the same on the bus clock
  * Every frame written must arrive, once: otherwise exit 1, no figures.
  */
 #include <getopt.h>
@@ -21,8 +29,6 @@
 #include <stdatomic.h>
 
 #include "bench.h"
-
-#define BATCH		64
 
 #ifndef CANFD_FDF
 #define CANFD_FDF	0x04
@@ -73,6 +79,21 @@ static void *tx_main(void *arg)
 	return NULL;
 }
 
+/* The least-squares ns per frame of @t[i] against i. */
+static double slope_ns(const uint64_t *t, uint64_t n)
+{
+	double mi = (n - 1) / 2.0, mt = 0, num = 0, den = 0;
+
+	for (uint64_t i = 0; i < n; i++)
+		mt += (double)(t[i] - t[0]);
+	mt /= n;
+	for (uint64_t i = 0; i < n; i++) {
+		num += (i - mi) * ((double)(t[i] - t[0]) - mt);
+		den += (i - mi) * (i - mi);
+	}
+	return num / den;
+}
+
 static void usage(void)
 {
 	fprintf(stderr, "usage: saturate --tx [NS/]IF --rx [NS/]IF --seconds S [--fd] [--label TEXT]\n");
@@ -89,14 +110,13 @@ int main(int argc, char **argv)
 		{ "label", required_argument, NULL, 'l' },
 		{ 0 }
 	};
-	struct canfd_frame frames[BATCH], want;
+	struct canfd_frame frame, want;
 	union {
 		char buf[CMSG_SPACE(sizeof(struct timespec)) + CMSG_SPACE(sizeof(uint32_t))];
 		struct cmsghdr align;
-	} ctrl[BATCH];
-	struct mmsghdr msgs[BATCH];
-	struct iovec iov[BATCH];
-	uint64_t n = 0, since = 0, cap, *rx_ns, *bus_ns, *late;
+	} ctrl;
+	uint64_t n = 0, since = 0, cap, *rx_ns, *bus_ns;
+	int64_t *late, *gap, *bus_gap;
 	int c, ts, rs;
 	pthread_t thread;
 
@@ -119,7 +139,9 @@ int main(int argc, char **argv)
 	rx_ns = calloc(cap, sizeof(*rx_ns));
 	bus_ns = calloc(cap, sizeof(*bus_ns));
 	late = calloc(cap, sizeof(*late));
-	if (!rx_ns || !bus_ns || !late)
+	gap = calloc(cap, sizeof(*gap));
+	bus_gap = calloc(cap, sizeof(*bus_gap));
+	if (!rx_ns || !bus_ns || !late || !gap || !bus_gap)
 		bench_die("memory: %m");
 	fixed_frame(&want);
 
@@ -139,31 +161,30 @@ int main(int argc, char **argv)
 				  (unsigned long long)atomic_load(&sat.sent));
 		if (!ready)
 			continue;
-		for (int i = 0; i < BATCH; i++) {
-			iov[i] = (struct iovec){ &frames[i], sizeof(frames[i]) };
-			msgs[i].msg_hdr = (struct msghdr){
-				.msg_iov = &iov[i], .msg_iovlen = 1,
-				.msg_control = ctrl[i].buf,
-				.msg_controllen = sizeof(ctrl[i].buf),
+		/* Every frame waiting, each read and stamped on its own. */
+		for (;;) {
+			struct iovec iov = { &frame, sizeof(frame) };
+			struct msghdr msg = {
+				.msg_iov = &iov, .msg_iovlen = 1,
+				.msg_control = ctrl.buf,
+				.msg_controllen = sizeof(ctrl.buf),
 			};
-		}
-		got = recvmmsg(rs, msgs, BATCH, MSG_DONTWAIT, NULL);
-		if (got < 0 && (errno == EAGAIN || errno == EINTR))
-			continue;
-		if (got < 0)
-			bench_die("%s: read: %m", sat.label);
-		now = bench_ns(CLOCK_REALTIME);
-		for (int i = 0; i < got; i++, n++) {
-			struct msghdr *m = &msgs[i].msg_hdr;
+			struct msghdr *m = &msg;
 			struct cmsghdr *cm;
 			uint64_t stamp = 0;
 
+			got = recvmsg(rs, &msg, MSG_DONTWAIT);
+			if (got < 0 && (errno == EAGAIN || errno == EINTR))
+				break;
+			if (got < 0)
+				bench_die("%s: read: %m", sat.label);
+			now = bench_ns(CLOCK_REALTIME);
 			if (n == cap)
 				bench_die("%s: more than %llu frames", sat.label,
 					  (unsigned long long)cap);
 			/* Linux 6.2 and later mark CAN FD frames (FDF) on receive. */
-			frames[i].flags &= ~CANFD_FDF;
-			if (memcmp(&frames[i], &want, sat.fd ? CANFD_MTU : CAN_MTU))
+			frame.flags &= ~CANFD_FDF;
+			if (memcmp(&frame, &want, sat.fd ? CANFD_MTU : CAN_MTU))
 				bench_die("%s: frame %llu is not the frame sent",
 					  sat.label, (unsigned long long)n);
 			for (cm = CMSG_FIRSTHDR(m); cm; cm = CMSG_NXTHDR(m, cm)) {
@@ -179,21 +200,33 @@ int main(int argc, char **argv)
 					  (unsigned long long)n);
 			rx_ns[n] = now;
 			bus_ns[n] = stamp;
-			late[n] = now > stamp ? now - stamp : 0;
+			late[n] = (int64_t)(now - stamp);
+			if (n) {
+				gap[n - 1] = (int64_t)(now - rx_ns[n - 1]);
+				bus_gap[n - 1] = (int64_t)(stamp - bus_ns[n - 1]);
+			}
+			n++;
 		}
 	}
 	pthread_join(thread, NULL);
 	if (n < 2)
 		bench_die("%s: %llu frames", sat.label, (unsigned long long)n);
 	printf("{\"label\": \"%s\", \"fd\": %d, \"frames\": %llu, \"seconds\": %.6f, "
-	       "\"fps\": %.3f, \"bus_fps\": %.3f, ", sat.label, sat.fd,
+	       "\"fps\": %.3f, \"fps_ends\": %.3f, \"bus_fps\": %.3f, ", sat.label, sat.fd,
 	       (unsigned long long)n, (rx_ns[n - 1] - rx_ns[0]) / 1e9,
+	       1e9 / slope_ns(rx_ns, n),
 	       (n - 1) * 1e9 / (rx_ns[n - 1] - rx_ns[0]),
 	       (n - 1) * 1e9 / (bus_ns[n - 1] - bus_ns[0]));
-	bench_print_pct(stdout, "lateness_us", late, n);
+	bench_print_pct_signed(stdout, "lateness_us", late, n);
+	printf(", ");
+	bench_print_pct_signed(stdout, "gap_us", gap, n - 1);
+	printf(", ");
+	bench_print_pct_signed(stdout, "bus_gap_us", bus_gap, n - 1);
 	printf("}\n");
 	free(rx_ns);
 	free(bus_ns);
 	free(late);
+	free(gap);
+	free(bus_gap);
 	return 0;
 }
