@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The bus: picks the next frame among the nodes' mailboxes and completes it,
- * delivering it to every receiving node and the echo to its sender, in one
- * order for the whole bus.
+ * The bus core: the nodes' mailboxes, the room in their receive queues and
+ * the delivery of a completed frame to every receiving node and of its
+ * echo to its sender, in one order for the whole bus. When a frame goes
+ * and how it ends is the timing's (instant.c, wire.c), which calls in here.
  *
  * Everything here runs under bus->lock, which is only ever taken with
  * bottom halves disabled (xmit, NAPI poll, process context with _bh).
@@ -20,6 +21,8 @@ void vcanbus_bus_init(struct vcanbus_bus *bus)
 {
 	spin_lock_init(&bus->lock);
 	INIT_LIST_HEAD(&bus->nodes);
+	INIT_LIST_HEAD(&bus->running);
+	INIT_LIST_HEAD(&bus->pending);
 	vcanbus_bus_set_timing(bus, VCANBUS_TIMING_WIRE);
 	vcanbus_wire_init(bus);
 }
@@ -33,6 +36,8 @@ void vcanbus_bus_init(struct vcanbus_bus *bus)
 void vcanbus_bus_set_timing(struct vcanbus_bus *bus, enum vcanbus_timing timing)
 {
 	bus->timing = timing;
+	bus->ops = timing == VCANBUS_TIMING_WIRE ? &vcanbus_wire_ops :
+						   &vcanbus_instant_ops;
 	if (!bus->rx_overflow_set)
 		bus->rx_overflow = timing == VCANBUS_TIMING_WIRE ?
 				   VCANBUS_RX_OVERRUN : VCANBUS_RX_HOLD;
@@ -56,6 +61,22 @@ u64 vcanbus_arbitration_key(const struct sk_buff *skb)
 		return (u64)((id & CAN_EFF_MASK) >> 18) << 22 | 1ULL << 21 |
 		       1ULL << 20 | (u64)(id & 0x3ffff) << 2 | rtr << 1 | fdf;
 	return (u64)(id & CAN_SFF_MASK) << 22 | rtr << 21 | fdf;
+}
+
+/* A frame goes into a mailbox of @node's. */
+void vcanbus_node_queue_tx(struct vcanbus_node *node, struct sk_buff *skb)
+{
+	if (skb_queue_empty(&node->txq))
+		list_add_tail(&node->pend_list, &node->bus->pending);
+	__skb_queue_tail(&node->txq, skb);
+}
+
+/* A frame leaves @node's mailboxes: completed, given up or aborted. */
+void vcanbus_node_unlink_tx(struct vcanbus_node *node, struct sk_buff *skb)
+{
+	__skb_unlink(skb, &node->txq);
+	if (skb_queue_empty(&node->txq))
+		list_del_init(&node->pend_list);
 }
 
 /*
@@ -82,33 +103,9 @@ struct sk_buff *vcanbus_node_next_tx(struct vcanbus_node *node, ktime_t by)
 	return best;
 }
 
-/*
- * Instant timing: of the frames each node would send next, the one that
- * arrived first.
- */
-static struct vcanbus_node *vcanbus_bus_next(struct vcanbus_bus *bus,
-					     struct sk_buff **skbp)
-{
-	struct vcanbus_node *node, *winner = NULL;
-	struct sk_buff *skb, *best = NULL;
-
-	list_for_each_entry(node, &bus->nodes, bus_list) {
-		if (!vcanbus_node_on_bus(node))
-			continue;
-		skb = vcanbus_node_next_tx(node, KTIME_MAX);
-		if (skb && (!best ||
-			    vcanbus_skb_cb(skb)->seq < vcanbus_skb_cb(best)->seq)) {
-			best = skb;
-			winner = node;
-		}
-	}
-	*skbp = best;
-	return winner;
-}
-
 /* Does @rx take a frame from @tx off the bus? */
-static bool vcanbus_receives(const struct vcanbus_node *rx,
-			     const struct vcanbus_node *tx, bool fd)
+bool vcanbus_receives(const struct vcanbus_node *rx,
+		      const struct vcanbus_node *tx, bool fd)
 {
 	if (!vcanbus_node_on_bus(rx))
 		return false;
@@ -131,7 +128,7 @@ static bool vcanbus_deliverable(struct vcanbus_bus *bus,
 
 	if (bus->rx_overflow == VCANBUS_RX_OVERRUN)
 		return skb_queue_len_lockless(&tx->rxq) < VCANBUS_RXQ_LEN;
-	list_for_each_entry(rx, &bus->nodes, bus_list) {
+	list_for_each_entry(rx, &bus->running, run_list) {
 		unsigned int need = (rx == tx) ? 2 : 1;
 
 		if ((rx == tx || vcanbus_receives(rx, tx, fd)) &&
@@ -169,41 +166,6 @@ bool vcanbus_bus_room(struct vcanbus_bus *bus, struct vcanbus_node *tx,
 		return false;
 	WRITE_ONCE(bus->stalled, false);
 	return true;
-}
-
-/**
- * vcanbus_wire_frame() - the frame as @tx's controller puts it on the wire
- * @tx: the sender
- * @skb: its frame as the stack gave it
- * @f: what the wire carries of it, zeros elsewhere (past the length, in
- *     padding and reserved bytes): a Classical frame's DLC 9..15 (len8_dlc)
- *     only from a node in cc-len8-dlc mode and a remote frame's no data; a
- *     CAN FD frame's length rounded up to a DLC's (zero padding, as
- *     controllers send it), FDF, the requested BRS and ESI from @tx's error
- *     state.
- */
-void vcanbus_wire_frame(const struct vcanbus_node *tx,
-			const struct sk_buff *skb, union vcanbus_frame *f)
-{
-	memset(f, 0, sizeof(*f));
-	if (can_is_canfd_skb(skb)) {
-		const struct canfd_frame *cfd = (struct canfd_frame *)skb->data;
-
-		f->fd.can_id = cfd->can_id;
-		f->fd.len = can_fd_dlc2len(can_fd_len2dlc(cfd->len));
-		f->fd.flags = CANFD_FDF | (cfd->flags & CANFD_BRS);
-		if (tx->can.state >= CAN_STATE_ERROR_PASSIVE)
-			f->fd.flags |= CANFD_ESI;
-		memcpy(f->fd.data, cfd->data, cfd->len);
-	} else {
-		const struct can_frame *cf = (struct can_frame *)skb->data;
-
-		f->cc.can_id = cf->can_id;
-		can_frame_set_cc_len(&f->cc, can_get_cc_dlc(cf, tx->can.ctrlmode),
-				     tx->can.ctrlmode);
-		if (!(cf->can_id & CAN_RTR_FLAG))
-			memcpy(f->cc.data, cf->data, cf->len);
-	}
 }
 
 /*
@@ -268,40 +230,49 @@ static struct sk_buff *vcanbus_rx_skb(struct vcanbus_node *rx,
 	return skb;
 }
 
-void vcanbus_complete(struct vcanbus_bus *bus, struct vcanbus_node *tx,
-		      struct sk_buff *skb, ktime_t end)
+/* A frame completed at @end: what every receiver's copy is made from. */
+void vcanbus_delivery_begin(struct vcanbus_delivery *d,
+			    struct vcanbus_node *tx, struct sk_buff *skb,
+			    ktime_t end)
 {
-	struct net_device_stats *stats = &tx->ndev->stats;
-	bool fd = can_is_canfd_skb(skb);
-	union vcanbus_frame wire;
-	struct vcanbus_node *rx;
-	bool wire_is_skb;
-
-	vcanbus_wire_frame(tx, skb, &wire);
-	wire_is_skb = !memcmp(&wire, skb->data, fd ? CANFD_MTU : CAN_MTU);
+	d->tx = tx;
+	d->skb = skb;
+	d->end = end;
+	d->fd = can_is_canfd_skb(skb);
+	vcanbus_node_tx_frame(tx, skb, &d->wire);
+	d->wire_is_skb = !memcmp(&d->wire, skb->data,
+				 d->fd ? CANFD_MTU : CAN_MTU);
 	vcanbus_skb_number_shared(skb, &vcanbus_skb_numbers);
-	list_for_each_entry(rx, &bus->nodes, bus_list) {
-		struct sk_buff *rx_skb;
+}
 
-		if (!vcanbus_receives(rx, tx, fd) ||
-		    !vcanbus_wire_in_sync(bus, rx, tx, skb))
-			continue;
-		/* Overrun: the frame is lost to it alone (never its echo). */
-		if (bus->rx_overflow == VCANBUS_RX_OVERRUN &&
-		    skb_queue_len_lockless(&rx->rxq) >= VCANBUS_RXQ_LEN) {
-			vcanbus_err_rx_overflow(rx, end);
-			continue;
-		}
-		rx->rx_overrun = false;
-		rx_skb = vcanbus_rx_skb(rx, tx, skb, &wire, wire_is_skb);
-		if (!rx_skb) {
-			rx->ndev->stats.rx_dropped++;
-			continue;
-		}
-		rx_skb->tstamp = end;
-		vcanbus_skb_cb(rx_skb)->echo = false;
-		vcanbus_node_queue_rx(rx, rx_skb);
+/* @rx, which receives the frame (vcanbus_receives()), gets its copy. */
+void vcanbus_deliver(struct vcanbus_bus *bus, struct vcanbus_delivery *d,
+		     struct vcanbus_node *rx)
+{
+	struct sk_buff *skb;
+
+	/* Overrun: the frame is lost to it alone (never its echo). */
+	if (bus->rx_overflow == VCANBUS_RX_OVERRUN &&
+	    skb_queue_len_lockless(&rx->rxq) >= VCANBUS_RXQ_LEN) {
+		vcanbus_err_rx_overflow(rx, d->end);
+		return;
 	}
+	rx->rx_overrun = false;
+	skb = vcanbus_rx_skb(rx, d->tx, d->skb, &d->wire, d->wire_is_skb);
+	if (!skb) {
+		rx->ndev->stats.rx_dropped++;
+		return;
+	}
+	skb->tstamp = d->end;
+	vcanbus_skb_cb(skb)->echo = false;
+	vcanbus_node_queue_rx(rx, skb);
+}
+
+/* Every receiver has its copy: the sender's statistics and its echo. */
+void vcanbus_delivery_end(struct vcanbus_bus *bus, struct vcanbus_delivery *d)
+{
+	struct net_device_stats *stats = &d->tx->ndev->stats;
+	struct sk_buff *skb = d->skb;
 
 	stats->tx_packets++;
 	stats->tx_bytes += can_skb_get_data_len(skb);
@@ -310,41 +281,44 @@ void vcanbus_complete(struct vcanbus_bus *bus, struct vcanbus_node *tx,
 	/* The echo, as can_get_echo_skb() would give it, but in bus order. */
 	if (skb->pkt_type == PACKET_LOOPBACK) {
 		skb->pkt_type = PACKET_BROADCAST;
-		skb->tstamp = end;
+		skb->tstamp = d->end;
 		vcanbus_skb_cb(skb)->echo = true;
-		vcanbus_node_queue_rx(tx, skb);
+		vcanbus_node_queue_rx(d->tx, skb);
 	} else {
 		consume_skb(skb);
 	}
 
-	vcanbus_node_wake(tx);
+	vcanbus_node_wake(d->tx);
 }
 
 /**
- * vcanbus_bus_run() - complete frames until the mailboxes are empty
+ * vcanbus_bus_run() - go on with the frames in the mailboxes
  * @bus: the bus, its lock held
  *
- * Stops when a frame's receiver has no room: vcanbus_bus_kick() from that
- * receiver's NAPI poll runs it again.
+ * As far as the timing allows; it stops when a frame's receiver has no
+ * room, and vcanbus_bus_kick() from that receiver's NAPI poll runs it
+ * again.
  */
 void vcanbus_bus_run(struct vcanbus_bus *bus)
 {
-	struct vcanbus_node *tx;
-	struct sk_buff *skb;
-
 	lockdep_assert_held(&bus->lock);
+	bus->ops->run(bus);
+}
 
-	if (bus->timing == VCANBUS_TIMING_WIRE) {
-		vcanbus_wire_run(bus);
-		return;
-	}
-	while ((tx = vcanbus_bus_next(bus, &skb))) {
-		if (!vcanbus_bus_room(bus, tx, skb))
-			return;
-		__skb_unlink(skb, &tx->txq);
-		vcanbus_complete(bus, tx, skb, ktime_get_real());
-	}
-	WRITE_ONCE(bus->stalled, false);
+/* @node stops or goes bus-off: a frame of its own on the bus is cut off. */
+void vcanbus_bus_cut(struct vcanbus_bus *bus, struct vcanbus_node *node)
+{
+	lockdep_assert_held(&bus->lock);
+	if (bus->ops->cut)
+		bus->ops->cut(bus, node);
+}
+
+/* @node restarts after bus-off. */
+void vcanbus_bus_restart(struct vcanbus_bus *bus, struct vcanbus_node *node)
+{
+	lockdep_assert_held(&bus->lock);
+	if (bus->ops->restart)
+		bus->ops->restart(bus, node);
 }
 
 /* Restart a stalled bus; called by a NAPI poll that made room. */

@@ -207,7 +207,7 @@ void vcanbus_err_force_bus_off(struct vcanbus_node *node)
 	lockdep_assert_held(&node->bus->lock);
 
 	/* A frame of its own on the wire is cut off; it stays in a mailbox. */
-	vcanbus_wire_abort(node->bus, node);
+	vcanbus_bus_cut(node->bus, node);
 	node->tec = VCANBUS_BUS_OFF_LIMIT;
 	vcanbus_err_update_state(node, ktime_get_real());
 }

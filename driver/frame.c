@@ -58,7 +58,7 @@ struct vcanbus_bitstream {
 };
 
 /* The next bit, of level @bit, goes out: the probe may be waiting for it. */
-static void vcanbus_wire_emit(struct vcanbus_bitstream *w, u8 bit)
+static void vcanbus_bits_emit(struct vcanbus_bitstream *w, u8 bit)
 {
 	if (w->probe && w->bits[0] + w->bits[1] == w->probe->at) {
 		w->probe->loc = w->loc;
@@ -67,7 +67,7 @@ static void vcanbus_wire_emit(struct vcanbus_bitstream *w, u8 bit)
 	w->bits[w->phase]++;
 }
 
-static void vcanbus_wire_crc15(struct vcanbus_bitstream *w, u8 bit)
+static void vcanbus_bits_crc15(struct vcanbus_bitstream *w, u8 bit)
 {
 	bool feedback = bit ^ (w->crc >> 14);
 
@@ -77,7 +77,7 @@ static void vcanbus_wire_crc15(struct vcanbus_bitstream *w, u8 bit)
 }
 
 /* One bit of the dynamically stuffed part. */
-static void vcanbus_wire_bit(struct vcanbus_bitstream *w, u8 bit)
+static void vcanbus_bits_bit(struct vcanbus_bitstream *w, u8 bit)
 {
 	/*
 	 * The stuff bit after five equal bits goes out before the next bit,
@@ -87,9 +87,9 @@ static void vcanbus_wire_bit(struct vcanbus_bitstream *w, u8 bit)
 		w->last = !w->last;
 		w->run = 1;
 		w->stuff++;
-		vcanbus_wire_emit(w, w->last);
+		vcanbus_bits_emit(w, w->last);
 	}
-	vcanbus_wire_emit(w, bit);
+	vcanbus_bits_emit(w, bit);
 	if (bit == w->last) {
 		w->run++;
 	} else {
@@ -99,57 +99,57 @@ static void vcanbus_wire_bit(struct vcanbus_bitstream *w, u8 bit)
 }
 
 /* A field of @n bits, most significant first; @crc: covered by CRC-15. */
-static void vcanbus_wire_field(struct vcanbus_bitstream *w, u32 value, int n,
+static void vcanbus_bits_field(struct vcanbus_bitstream *w, u32 value, int n,
 			       bool crc)
 {
 	while (n--) {
 		u8 bit = (value >> n) & 1;
 
 		if (crc)
-			vcanbus_wire_crc15(w, bit);
-		vcanbus_wire_bit(w, bit);
+			vcanbus_bits_crc15(w, bit);
+		vcanbus_bits_bit(w, bit);
 	}
 }
 
 /* A field as above, at location @loc (CAN_ERR_PROT_LOC_*). */
-static void vcanbus_wire_at(struct vcanbus_bitstream *w, u8 loc, u32 value,
+static void vcanbus_bits_at(struct vcanbus_bitstream *w, u8 loc, u32 value,
 			    int n, bool crc)
 {
 	w->loc = loc;
-	vcanbus_wire_field(w, value, n, crc);
+	vcanbus_bits_field(w, value, n, crc);
 }
 
 /* SOF and arbitration field up to the bit before the DLC (or FDF). */
-static void vcanbus_wire_head(struct vcanbus_bitstream *w, canid_t id, u8 rtr,
+static void vcanbus_bits_head(struct vcanbus_bitstream *w, canid_t id, u8 rtr,
 			      bool crc)
 {
 	canid_t base = (id & CAN_EFF_FLAG) ? (id & CAN_EFF_MASK) >> 18 :
 					     id & CAN_SFF_MASK;
 
-	vcanbus_wire_at(w, CAN_ERR_PROT_LOC_SOF, 0, 1, crc);
-	vcanbus_wire_at(w, CAN_ERR_PROT_LOC_ID28_21, base >> 3, 8, crc);
-	vcanbus_wire_at(w, CAN_ERR_PROT_LOC_ID20_18, base, 3, crc);
+	vcanbus_bits_at(w, CAN_ERR_PROT_LOC_SOF, 0, 1, crc);
+	vcanbus_bits_at(w, CAN_ERR_PROT_LOC_ID28_21, base >> 3, 8, crc);
+	vcanbus_bits_at(w, CAN_ERR_PROT_LOC_ID20_18, base, 3, crc);
 	if (id & CAN_EFF_FLAG) {
-		vcanbus_wire_at(w, CAN_ERR_PROT_LOC_SRTR, 1, 1, crc);
-		vcanbus_wire_at(w, CAN_ERR_PROT_LOC_IDE, 1, 1, crc);
-		vcanbus_wire_at(w, CAN_ERR_PROT_LOC_ID17_13, id >> 13, 5, crc);
-		vcanbus_wire_at(w, CAN_ERR_PROT_LOC_ID12_05, id >> 5, 8, crc);
-		vcanbus_wire_at(w, CAN_ERR_PROT_LOC_ID04_00, id, 5, crc);
-		vcanbus_wire_at(w, CAN_ERR_PROT_LOC_RTR, rtr, 1, crc);
+		vcanbus_bits_at(w, CAN_ERR_PROT_LOC_SRTR, 1, 1, crc);
+		vcanbus_bits_at(w, CAN_ERR_PROT_LOC_IDE, 1, 1, crc);
+		vcanbus_bits_at(w, CAN_ERR_PROT_LOC_ID17_13, id >> 13, 5, crc);
+		vcanbus_bits_at(w, CAN_ERR_PROT_LOC_ID12_05, id >> 5, 8, crc);
+		vcanbus_bits_at(w, CAN_ERR_PROT_LOC_ID04_00, id, 5, crc);
+		vcanbus_bits_at(w, CAN_ERR_PROT_LOC_RTR, rtr, 1, crc);
 	} else {
-		vcanbus_wire_at(w, CAN_ERR_PROT_LOC_RTR, rtr, 1, crc);
-		vcanbus_wire_at(w, CAN_ERR_PROT_LOC_IDE, 0, 1, crc);
+		vcanbus_bits_at(w, CAN_ERR_PROT_LOC_RTR, rtr, 1, crc);
+		vcanbus_bits_at(w, CAN_ERR_PROT_LOC_IDE, 0, 1, crc);
 	}
 }
 
-static void vcanbus_wire_data(struct vcanbus_bitstream *w, const u8 *data,
+static void vcanbus_bits_data(struct vcanbus_bitstream *w, const u8 *data,
 			      unsigned int len, bool crc)
 {
 	unsigned int i;
 
 	w->loc = CAN_ERR_PROT_LOC_DATA;
 	for (i = 0; i < len; i++)
-		vcanbus_wire_field(w, data[i], 8, crc);
+		vcanbus_bits_field(w, data[i], 8, crc);
 }
 
 static void vcanbus_frame_bits_cc(struct vcanbus_bitstream *w,
@@ -163,18 +163,18 @@ static void vcanbus_frame_bits_cc(struct vcanbus_bitstream *w,
 	    cf->len8_dlc <= CAN_MAX_RAW_DLC)
 		dlc = cf->len8_dlc;
 
-	vcanbus_wire_head(w, cf->can_id, rtr, true);
+	vcanbus_bits_head(w, cf->can_id, rtr, true);
 	if (cf->can_id & CAN_EFF_FLAG)
-		vcanbus_wire_at(w, CAN_ERR_PROT_LOC_RES1, 0, 1, true);
-	vcanbus_wire_at(w, CAN_ERR_PROT_LOC_RES0, 0, 1, true);
-	vcanbus_wire_at(w, CAN_ERR_PROT_LOC_DLC, dlc, 4, true);
+		vcanbus_bits_at(w, CAN_ERR_PROT_LOC_RES1, 0, 1, true);
+	vcanbus_bits_at(w, CAN_ERR_PROT_LOC_RES0, 0, 1, true);
+	vcanbus_bits_at(w, CAN_ERR_PROT_LOC_DLC, dlc, 4, true);
 	if (!rtr)
-		vcanbus_wire_data(w, cf->data, cf->len, true);
-	vcanbus_wire_at(w, CAN_ERR_PROT_LOC_CRC_SEQ, w->crc, 15, false);
+		vcanbus_bits_data(w, cf->data, cf->len, true);
+	vcanbus_bits_at(w, CAN_ERR_PROT_LOC_CRC_SEQ, w->crc, 15, false);
 	/* Five equal bits at the end of the CRC still get a stuff bit. */
 	if (w->run == 5) {
 		w->stuff++;
-		vcanbus_wire_emit(w, !w->last);
+		vcanbus_bits_emit(w, !w->last);
 	}
 }
 
@@ -192,24 +192,24 @@ static void vcanbus_frame_bits_fd(struct vcanbus_bitstream *w,
 
 	unsigned int i;
 
-	vcanbus_wire_head(w, cf->can_id, 0, false);
+	vcanbus_bits_head(w, cf->can_id, 0, false);
 	/*
 	 * FDF takes the place of r1 (extended format) or r0 (base format)
 	 * of a Classical frame, res that of r0.
 	 */
 	w->fdf = w->bits[0] + (w->run == 5);	/* after a pending stuff bit */
-	vcanbus_wire_at(w, (cf->can_id & CAN_EFF_FLAG) ? CAN_ERR_PROT_LOC_RES1 :
+	vcanbus_bits_at(w, (cf->can_id & CAN_EFF_FLAG) ? CAN_ERR_PROT_LOC_RES1 :
 			CAN_ERR_PROT_LOC_RES0, 1, 1, false);
-	vcanbus_wire_at(w, CAN_ERR_PROT_LOC_RES0, 0, 1, false);	/* res */
+	vcanbus_bits_at(w, CAN_ERR_PROT_LOC_RES0, 0, 1, false);	/* res */
 	/* BRS and ESI have no location code of their own. */
-	vcanbus_wire_at(w, CAN_ERR_PROT_LOC_UNSPEC,
+	vcanbus_bits_at(w, CAN_ERR_PROT_LOC_UNSPEC,
 			!!(cf->flags & CANFD_BRS), 1, false);
 	if (cf->flags & CANFD_BRS)
 		w->phase = 1;
-	vcanbus_wire_field(w, !!(cf->flags & CANFD_ESI), 1, false);
-	vcanbus_wire_at(w, CAN_ERR_PROT_LOC_DLC, can_fd_len2dlc(cf->len), 4,
+	vcanbus_bits_field(w, !!(cf->flags & CANFD_ESI), 1, false);
+	vcanbus_bits_at(w, CAN_ERR_PROT_LOC_DLC, can_fd_len2dlc(cf->len), 4,
 			false);
-	vcanbus_wire_data(w, cf->data, cf->len, false);
+	vcanbus_bits_data(w, cf->data, cf->len, false);
 	/* A stuff condition at the last data bit is dropped (w->run). */
 
 	/*
@@ -218,7 +218,7 @@ static void vcanbus_frame_bits_fd(struct vcanbus_bitstream *w,
 	 */
 	w->loc = CAN_ERR_PROT_LOC_CRC_SEQ;
 	for (i = 0; i < fixed + count_bits + crc_bits; i++)
-		vcanbus_wire_emit(w, VCANBUS_LEVEL_UNKNOWN);
+		vcanbus_bits_emit(w, VCANBUS_LEVEL_UNKNOWN);
 }
 
 static void vcanbus_frame_walk(const struct canfd_frame *cf, bool fd, bool iso,
@@ -241,7 +241,7 @@ static void vcanbus_frame_walk(const struct canfd_frame *cf, bool fd, bool iso,
 	w->phase = 0;
 	for (i = 0; i < ARRAY_SIZE(tail); i++) {
 		w->loc = tail[i][0];
-		vcanbus_wire_emit(w, tail[i][1]);
+		vcanbus_bits_emit(w, tail[i][1]);
 	}
 }
 

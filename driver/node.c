@@ -69,6 +69,67 @@ static const struct can_bittiming vcanbus_default_data_bittiming = {
 	.brp		= 1,
 };
 
+/* @tq time quanta at @bt, in ns: exact, as the clock runs at a whole ns per tq. */
+static u64 vcanbus_tq_ns(const struct vcanbus_node *node,
+			 const struct can_bittiming *bt, u32 tq)
+{
+	return div_u64((u64)bt->brp * tq * NSEC_PER_SEC, node->can.clock.freq);
+}
+
+/* The bit times of the node's bit timing, as it comes up. */
+static void vcanbus_node_set_bit_times(struct vcanbus_node *node)
+{
+	const struct can_bittiming *nbt = &node->can.bittiming;
+	const struct can_bittiming *dbt = vcanbus_data_bittiming(&node->can);
+	struct vcanbus_bit_times *bt = &node->bt;
+
+	bt->nominal = vcanbus_tq_ns(node, nbt, can_bit_time(nbt));
+	bt->nominal_sp = vcanbus_tq_ns(node, nbt, CAN_SYNC_SEG +
+				       nbt->prop_seg + nbt->phase_seg1);
+	bt->data = 0;
+	bt->data_sp = 0;
+	if (node->can.ctrlmode & CAN_CTRLMODE_FD) {
+		bt->data = vcanbus_tq_ns(node, dbt, can_bit_time(dbt));
+		bt->data_sp = vcanbus_tq_ns(node, dbt, CAN_SYNC_SEG +
+					    dbt->prop_seg + dbt->phase_seg1);
+	}
+}
+
+/**
+ * vcanbus_node_tx_frame() - the frame as @tx's controller puts it on the wire
+ * @tx: the sender
+ * @skb: its frame as the stack gave it
+ * @f: what the wire carries of it, zeros elsewhere (past the length, in
+ *     padding and reserved bytes): a Classical frame's DLC 9..15 (len8_dlc)
+ *     only from a node in cc-len8-dlc mode and a remote frame's no data; a
+ *     CAN FD frame's length rounded up to a DLC's (zero padding, as
+ *     controllers send it), FDF, the requested BRS and ESI from @tx's error
+ *     state.
+ */
+void vcanbus_node_tx_frame(const struct vcanbus_node *tx,
+			   const struct sk_buff *skb, union vcanbus_frame *f)
+{
+	memset(f, 0, sizeof(*f));
+	if (can_is_canfd_skb(skb)) {
+		const struct canfd_frame *cfd = (struct canfd_frame *)skb->data;
+
+		f->fd.can_id = cfd->can_id;
+		f->fd.len = can_fd_dlc2len(can_fd_len2dlc(cfd->len));
+		f->fd.flags = CANFD_FDF | (cfd->flags & CANFD_BRS);
+		if (tx->can.state >= CAN_STATE_ERROR_PASSIVE)
+			f->fd.flags |= CANFD_ESI;
+		memcpy(f->fd.data, cfd->data, cfd->len);
+	} else {
+		const struct can_frame *cf = (struct can_frame *)skb->data;
+
+		f->cc.can_id = cf->can_id;
+		can_frame_set_cc_len(&f->cc, can_get_cc_dlc(cf, tx->can.ctrlmode),
+				     tx->can.ctrlmode);
+		if (!(cf->can_id & CAN_RTR_FLAG))
+			memcpy(f->cc.data, cf->data, cf->len);
+	}
+}
+
 /*
  * Every user of a node's rxq runs with bottom halves off (xmit, the NAPI
  * poll, the soft hrtimer of wire timing) or, in ndo_stop, with interrupts
@@ -193,7 +254,7 @@ static netdev_tx_t vcanbus_node_xmit(struct sk_buff *skb, struct net_device *nde
 	spin_lock(&bus->lock);
 	vcanbus_skb_cb(skb)->seq = bus->seq++;
 	vcanbus_skb_cb(skb)->queued = ktime_get();
-	__skb_queue_tail(&node->txq, skb);
+	vcanbus_node_queue_tx(node, skb);
 	if (skb_queue_len(&node->txq) >= node->tx_mailboxes)
 		netif_stop_queue(ndev);
 	vcanbus_bus_run(bus);
@@ -212,10 +273,12 @@ static int vcanbus_node_open(struct net_device *ndev)
 	if (err)
 		return err;
 
+	vcanbus_node_set_bit_times(node);
 	napi_enable(&node->napi);
 	spin_lock_bh(&bus->lock);
 	vcanbus_err_reset(node);
 	node->running = true;
+	list_add_tail(&node->run_list, &bus->running);
 	spin_unlock_bh(&bus->lock);
 	netif_start_queue(ndev);
 	return 0;
@@ -234,7 +297,8 @@ static void vcanbus_node_abort_tx(struct vcanbus_node *node, bool restart)
 
 	lockdep_assert_held(&node->bus->lock);
 
-	vcanbus_wire_abort(node->bus, node);
+	vcanbus_bus_cut(node->bus, node);
+	list_del_init(&node->pend_list);
 	while ((skb = __skb_dequeue(&node->txq))) {
 		if (restart)
 			stats->tx_dropped++;
@@ -267,6 +331,7 @@ static int vcanbus_node_stop(struct net_device *ndev)
 	netif_stop_queue(ndev);
 	spin_lock_bh(&bus->lock);
 	node->running = false;
+	list_del_init(&node->run_list);
 	vcanbus_node_abort_tx(node, false);
 	node->can.state = CAN_STATE_STOPPED;
 	/* The bus may have waited for room in this node's queue. */
@@ -315,7 +380,7 @@ static int vcanbus_node_set_mode(struct net_device *ndev, enum can_mode mode)
 	if (node->running) {
 		vcanbus_node_abort_tx(node, true);
 		vcanbus_err_reset(node);
-		vcanbus_wire_restart(node->bus, node);
+		vcanbus_bus_restart(node->bus, node);
 		vcanbus_node_wake(node);
 		/* A bus that stalled on room in this node's queue goes on. */
 		vcanbus_bus_run(node->bus);
@@ -365,6 +430,8 @@ static void vcanbus_node_setup(struct vcanbus_node *node)
 
 	node->tx_mailboxes = VCANBUS_TX_MAILBOXES;
 	node->tx_order = VCANBUS_TX_FIFO;
+	INIT_LIST_HEAD(&node->run_list);
+	INIT_LIST_HEAD(&node->pend_list);
 	skb_queue_head_init(&node->txq);
 	skb_queue_head_init(&node->rxq);
 	netif_napi_add(ndev, &node->napi, vcanbus_node_poll);

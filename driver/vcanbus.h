@@ -7,12 +7,20 @@
  * candev, a configfs group inside its bus) is a CAN controller on it.
  *
  * Data path: ndo_start_xmit puts a frame into one of the node's transmit
- * mailboxes (node->txq) and runs the bus scheduler. The scheduler, always
- * under bus->lock, picks the next frame of the bus and completes it: every
- * receiving node gets a copy on its receive queue (node->rxq), the sender
- * gets its echo on its own receive queue, in that same bus order. Each
- * node's NAPI poll hands its queue to the stack, so every socket sees the
- * frames of one node in bus order, whichever CPUs the senders ran on.
+ * mailboxes (node->txq) and runs the bus. The bus core (bus.c) keeps the
+ * mailboxes, the room in the receive queues and the delivery; when a frame
+ * goes and how long it takes is the bus's timing, one of two backends
+ * behind struct vcanbus_timing_ops: instant.c (at once, in arrival order)
+ * and wire.c (bit times, arbitration, fault confinement). A completed
+ * frame goes to every receiving node's receive queue (node->rxq) and as
+ * the echo to its sender's, all in that same bus order, under bus->lock.
+ * Each node's NAPI poll hands its queue to the stack, so every socket sees
+ * the frames of one node in bus order, whichever CPUs the senders ran on.
+ *
+ * What the bus does per frame under its lock walks only the nodes that
+ * are up (bus->running) to deliver, and only those with a frame in a
+ * mailbox (bus->pending) to choose the next frame: nodes that are down
+ * cost nothing, and a node's bit times are taken once, when it comes up.
  */
 #ifndef _VCANBUS_H
 #define _VCANBUS_H
@@ -69,6 +77,26 @@ struct vcanbus_bus_stats {
 	u64 slipped_ns;		/* bus time skipped: the host fell behind */
 };
 
+struct vcanbus_bus;
+struct vcanbus_node;
+
+/*
+ * A timing: when frames go on the bus and how they end. Called under
+ * bus->lock; a backend completes frames through the core's delivery
+ * (vcanbus_delivery_*()) and calls nothing else of the core back.
+ */
+struct vcanbus_timing_ops {
+	/* A frame was queued, or room was made: go on as far as it may. */
+	void (*run)(struct vcanbus_bus *bus);
+	/* @node stops or goes bus-off: its frame on the bus is cut off. */
+	void (*cut)(struct vcanbus_bus *bus, struct vcanbus_node *node);
+	/* @node restarts after bus-off: when it may take part again. */
+	void (*restart)(struct vcanbus_bus *bus, struct vcanbus_node *node);
+};
+
+extern const struct vcanbus_timing_ops vcanbus_instant_ops;
+extern const struct vcanbus_timing_ops vcanbus_wire_ops;
+
 /* How the frame on the wire ends (wire.c). */
 enum vcanbus_wire_result {
 	VCANBUS_WIRE_OK,
@@ -110,10 +138,17 @@ struct vcanbus_wire {
 struct vcanbus_bus {
 	struct config_group group;
 
-	/* protects nodes, every node's txq and running flag, the stats below */
+	/*
+	 * Protects the node lists, every node's txq and running flag, the
+	 * stats below.
+	 */
 	spinlock_t lock;
-	struct list_head nodes;		/* vcanbus_node.bus_list */
+	struct list_head nodes;		/* all of them: vcanbus_node.bus_list */
+	struct list_head running;	/* those up: vcanbus_node.run_list */
+	struct list_head pending;	/* a frame in a mailbox: .pend_list */
+	/* changed only while every node is down: */
 	enum vcanbus_timing timing;
+	const struct vcanbus_timing_ops *ops;
 	enum vcanbus_rx_overflow rx_overflow;
 	bool rx_overflow_set;		/* by the user, else timing's default */
 	/*
@@ -126,18 +161,35 @@ struct vcanbus_bus {
 	struct vcanbus_wire wire;
 };
 
+/*
+ * A node's bit times in ns, taken when it comes up: can-dev refuses new
+ * bit timing while a candev is up, and the wire needs them for every frame
+ * without a 64-bit division each.
+ */
+struct vcanbus_bit_times {
+	u64 nominal;			/* one bit at the nominal rate */
+	u64 nominal_sp;			/* from its start to its sample point */
+	u64 data;			/* the same at the data rate (fd on) */
+	u64 data_sp;
+};
+
 struct vcanbus_node {
 	struct can_priv can;		/* first: can-dev's private data */
 	struct net_device *ndev;
 	struct vcanbus_bus *bus;
 	struct config_group group;
-	struct list_head bus_list;	/* in bus->nodes, under bus->lock */
 
 	/* under bus->lock: */
+	struct list_head bus_list;	/* in bus->nodes */
+	struct list_head run_list;	/* in bus->running while up */
+	struct list_head pend_list;	/* in bus->pending while txq is not
+					 * empty
+					 */
 	bool running;			/* open: transmits and receives */
 	struct sk_buff_head txq;	/* filled mailboxes, in arrival order,
 					 * the one on the wire included
 					 */
+	struct vcanbus_bit_times bt;	/* set while it is down */
 	struct sk_buff *contending;	/* wire.c, during an arbitration */
 	u16 tec, rec;			/* ISO 11898-1 error counters (wire) */
 	/*
@@ -197,35 +249,51 @@ union vcanbus_frame {
 	struct canfd_frame fd;
 };
 
-/* bus.c APIs: */
+/*
+ * A completed frame on its way to the receiving nodes and back to its
+ * sender (bus.c): made once per frame, then handed to each receiver.
+ */
+struct vcanbus_delivery {
+	struct vcanbus_node *tx;
+	struct sk_buff *skb;		/* the sender's, off its txq: the echo */
+	union vcanbus_frame wire;	/* what the wire carried of it */
+	bool wire_is_skb;		/* the skb's bytes are exactly that */
+	bool fd;
+	ktime_t end;			/* end of frame, CLOCK_REALTIME */
+};
+
+/* bus.c APIs (the core): */
 void vcanbus_bus_init(struct vcanbus_bus *bus);
 void vcanbus_bus_set_timing(struct vcanbus_bus *bus, enum vcanbus_timing timing);
 void vcanbus_bus_run(struct vcanbus_bus *bus);
 void vcanbus_bus_kick(struct vcanbus_bus *bus);
+void vcanbus_bus_cut(struct vcanbus_bus *bus, struct vcanbus_node *node);
+void vcanbus_bus_restart(struct vcanbus_bus *bus, struct vcanbus_node *node);
 u64 vcanbus_arbitration_key(const struct sk_buff *skb);
+void vcanbus_node_queue_tx(struct vcanbus_node *node, struct sk_buff *skb);
+void vcanbus_node_unlink_tx(struct vcanbus_node *node, struct sk_buff *skb);
 struct sk_buff *vcanbus_node_next_tx(struct vcanbus_node *node, ktime_t by);
+bool vcanbus_receives(const struct vcanbus_node *rx,
+		      const struct vcanbus_node *tx, bool fd);
 bool vcanbus_bus_room(struct vcanbus_bus *bus, struct vcanbus_node *tx,
 		      const struct sk_buff *skb);
-void vcanbus_complete(struct vcanbus_bus *bus, struct vcanbus_node *tx,
-		      struct sk_buff *skb, ktime_t end);
-void vcanbus_wire_frame(const struct vcanbus_node *tx,
-			const struct sk_buff *skb, union vcanbus_frame *f);
+void vcanbus_delivery_begin(struct vcanbus_delivery *d,
+			    struct vcanbus_node *tx, struct sk_buff *skb,
+			    ktime_t end);
+void vcanbus_deliver(struct vcanbus_bus *bus, struct vcanbus_delivery *d,
+		     struct vcanbus_node *rx);
+void vcanbus_delivery_end(struct vcanbus_bus *bus, struct vcanbus_delivery *d);
 
-/* wire.c APIs: */
+/* wire.c APIs, besides its timing ops: */
 void vcanbus_wire_init(struct vcanbus_bus *bus);
 void vcanbus_wire_exit(struct vcanbus_bus *bus);
 int vcanbus_wire_module_init(void);
 void vcanbus_wire_module_exit(void);
-void vcanbus_wire_run(struct vcanbus_bus *bus);
-void vcanbus_wire_abort(struct vcanbus_bus *bus, struct vcanbus_node *node);
 void vcanbus_wire_set_seed(struct vcanbus_bus *bus, u32 seed);
-void vcanbus_wire_restart(struct vcanbus_bus *bus, struct vcanbus_node *node);
-bool vcanbus_wire_in_sync(const struct vcanbus_bus *bus,
-			  const struct vcanbus_node *rx,
-			  const struct vcanbus_node *tx,
-			  const struct sk_buff *skb);
 
 /* node.c APIs: */
+void vcanbus_node_tx_frame(const struct vcanbus_node *tx,
+			   const struct sk_buff *skb, union vcanbus_frame *f);
 struct vcanbus_node *vcanbus_node_create(struct vcanbus_bus *bus,
 					 const char *name, struct net *net);
 void vcanbus_node_destroy(struct vcanbus_node *node);

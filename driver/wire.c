@@ -60,28 +60,6 @@
 /* Where late buses catch up, one at a time. */
 static struct workqueue_struct *vcanbus_wire_wq;
 
-/* @tq time quanta at @bt, in ns: exact, as the clock runs at a whole ns per tq. */
-static u64 vcanbus_tq_ns(const struct vcanbus_node *node,
-			 const struct can_bittiming *bt, u32 tq)
-{
-	return div_u64((u64)bt->brp * tq * NSEC_PER_SEC, node->can.clock.freq);
-}
-
-/* One bit at @bt, in ns. */
-static u64 vcanbus_bit_ns(const struct vcanbus_node *node,
-			  const struct can_bittiming *bt)
-{
-	return vcanbus_tq_ns(node, bt, can_bit_time(bt));
-}
-
-/* From a bit's start to its sample point at @bt, in ns. */
-static u64 vcanbus_sample_ns(const struct vcanbus_node *node,
-			     const struct can_bittiming *bt)
-{
-	return vcanbus_tq_ns(node, bt, CAN_SYNC_SEG + bt->prop_seg +
-			     bt->phase_seg1);
-}
-
 /* The bits @skb from @tx takes on the wire, SOF to EOF. */
 static void vcanbus_wire_bits(const struct vcanbus_node *tx,
 			      const struct sk_buff *skb,
@@ -89,7 +67,7 @@ static void vcanbus_wire_bits(const struct vcanbus_node *tx,
 {
 	union vcanbus_frame f;
 
-	vcanbus_wire_frame(tx, skb, &f);
+	vcanbus_node_tx_frame(tx, skb, &f);
 	vcanbus_frame_bits(&f.fd, can_is_canfd_skb(skb),
 			   !(tx->can.ctrlmode & CAN_CTRLMODE_FD_NON_ISO), bits);
 }
@@ -105,18 +83,14 @@ static void vcanbus_wire_bits(const struct vcanbus_node *tx,
 static u64 vcanbus_wire_ns(const struct vcanbus_node *tx,
 			   const struct vcanbus_frame_bits *bits, u32 nbits)
 {
-	const struct can_bittiming *nbt = &tx->can.bittiming;
-	const struct can_bittiming *dbt = vcanbus_data_bittiming(&tx->can);
-	u64 nbit = vcanbus_bit_ns(tx, nbt), dbit, nsp, dsp;
+	u64 nbit = tx->bt.nominal, dbit = tx->bt.data;
+	u64 nsp = tx->bt.nominal_sp, dsp = tx->bt.data_sp;
 	/* BRS is the last bit before the data phase. */
 	u32 brs = bits->nominal - VCANBUS_TAIL_BITS;
 	u64 ns;
 
 	if (!bits->data)
 		return nbits * nbit;
-	dbit = vcanbus_bit_ns(tx, dbt);
-	nsp = vcanbus_sample_ns(tx, nbt);
-	dsp = vcanbus_sample_ns(tx, dbt);
 
 	ns = min(nbits, brs - 1) * nbit;
 	if (nbits >= brs)				/* BRS */
@@ -158,8 +132,7 @@ static enum vcanbus_reading vcanbus_wire_reading(const struct vcanbus_node *rx,
 
 	if (rx == tx)
 		return VCANBUS_READS;
-	if (vcanbus_bit_ns(rx, &rx->can.bittiming) !=
-	    vcanbus_bit_ns(tx, &tx->can.bittiming))
+	if (rx->bt.nominal != tx->bt.nominal)
 		return VCANBUS_LOSES_SYNC;
 	if (!fd)
 		return VCANBUS_READS;
@@ -171,9 +144,7 @@ static enum vcanbus_reading vcanbus_wire_reading(const struct vcanbus_node *rx,
 	 */
 	if (!(rx->can.ctrlmode & CAN_CTRLMODE_FD))
 		return VCANBUS_NO_FD;
-	if ((cf->flags & CANFD_BRS) &&
-	    vcanbus_bit_ns(rx, vcanbus_data_bittiming(&rx->can)) !=
-	    vcanbus_bit_ns(tx, vcanbus_data_bittiming(&tx->can)))
+	if ((cf->flags & CANFD_BRS) && rx->bt.data != tx->bt.data)
 		return VCANBUS_LOSES_DATA;
 	/* ISO and non-ISO CAN FD differ in the CRC field. */
 	if ((rx->can.ctrlmode ^ tx->can.ctrlmode) & CAN_CTRLMODE_FD_NON_ISO)
@@ -213,32 +184,10 @@ static u8 vcanbus_reading_loc(enum vcanbus_reading r,
 			      const struct vcanbus_node *tx,
 			      const struct sk_buff *skb, u32 at);
 
-/**
- * vcanbus_wire_in_sync() - does @rx read @tx's frame as it was sent?
- * @bus: the bus
- * @rx: a receiving node
- * @tx: the sender
- * @skb: the frame
- *
- * A node at another nominal bit rate (or, for a CAN FD frame with BRS, at
- * another data bit rate), a Classical-only node facing a CAN FD frame, a
- * node of the other CAN FD protocol (ISO, non-ISO): it never receives the
- * frame, and it flags an error. Always true in instant timing, which has
- * none of these.
- */
-bool vcanbus_wire_in_sync(const struct vcanbus_bus *bus,
-			  const struct vcanbus_node *rx,
-			  const struct vcanbus_node *tx,
-			  const struct sk_buff *skb)
-{
-	return bus->timing != VCANBUS_TIMING_WIRE ||
-	       vcanbus_wire_reading(rx, tx, skb) == VCANBUS_READS;
-}
-
 /* One bus-off recovery sequence of @node's, in ns. */
 static u64 vcanbus_recovery_ns(const struct vcanbus_node *node)
 {
-	return VCANBUS_RECOVERY_BITS * vcanbus_bit_ns(node, &node->can.bittiming);
+	return VCANBUS_RECOVERY_BITS * node->bt.nominal;
 }
 
 /*
@@ -264,7 +213,7 @@ static void vcanbus_wire_recover(struct vcanbus_bus *bus, ktime_t until)
 	struct vcanbus_node *node;
 	u64 seq, n;
 
-	list_for_each_entry(node, &bus->nodes, bus_list) {
+	list_for_each_entry(node, &bus->running, run_list) {
 		if (!node->recovery || until <= node->recovery_from)
 			continue;
 		seq = vcanbus_recovery_ns(node);
@@ -286,7 +235,7 @@ static ktime_t vcanbus_wire_next_start(struct vcanbus_bus *bus, ktime_t now)
 	struct vcanbus_node *node;
 	struct sk_buff *skb;
 
-	list_for_each_entry(node, &bus->nodes, bus_list) {
+	list_for_each_entry(node, &bus->pending, pend_list) {
 		if (!node->running || node->can.state == CAN_STATE_BUS_OFF)
 			continue;
 		skb = skb_peek(&node->txq);
@@ -316,7 +265,7 @@ static struct vcanbus_node *vcanbus_wire_arbitrate(struct vcanbus_bus *bus,
 	struct sk_buff *skb, *best = NULL;
 	u64 key, best_key = 0;
 
-	list_for_each_entry(node, &bus->nodes, bus_list) {
+	list_for_each_entry(node, &bus->pending, pend_list) {
 		node->contending = vcanbus_node_on_bus(node) &&
 				   node->tx_ready <= start ?
 				   vcanbus_node_next_tx(node, start) : NULL;
@@ -363,7 +312,7 @@ static void vcanbus_wire_settle(struct vcanbus_bus *bus,
 	u64 key = started ? vcanbus_arbitration_key(winner->contending) : 0;
 	struct vcanbus_node *node;
 
-	list_for_each_entry(node, &bus->nodes, bus_list) {
+	list_for_each_entry(node, &bus->pending, pend_list) {
 		if (started && node->contending && node != winner) {
 			u8 bit = vcanbus_lost_at(vcanbus_arbitration_key(node->contending),
 						 key);
@@ -384,7 +333,7 @@ static u8 vcanbus_wire_loc(const struct vcanbus_node *tx,
 	struct vcanbus_bit_probe probe = { .at = at };
 	union vcanbus_frame f;
 
-	vcanbus_wire_frame(tx, skb, &f);
+	vcanbus_node_tx_frame(tx, skb, &f);
 	vcanbus_frame_probe(&f.fd, can_is_canfd_skb(skb),
 			    !(tx->can.ctrlmode & CAN_CTRLMODE_FD_NON_ISO), &probe);
 	if (level)
@@ -427,7 +376,7 @@ static void vcanbus_wire_outcome(struct vcanbus_bus *bus, struct vcanbus_node *t
 		wire->err_bit = prandom_u32_state(&wire->rnd) % total;
 	}
 
-	list_for_each_entry(rx, &bus->nodes, bus_list) {
+	list_for_each_entry(rx, &bus->running, run_list) {
 		/* A listening node neither acknowledges nor flags errors. */
 		if (!vcanbus_wire_involved(rx, tx) ||
 		    (rx->can.ctrlmode & CAN_CTRLMODE_LISTENONLY))
@@ -471,7 +420,7 @@ static void vcanbus_wire_outcome(struct vcanbus_bus *bus, struct vcanbus_node *t
 	if (wire->result == VCANBUS_WIRE_DESTROYED &&
 	    tx->can.state < CAN_STATE_ERROR_PASSIVE)
 		wire->superposed = true;
-	list_for_each_entry(rx, &bus->nodes, bus_list) {
+	list_for_each_entry(rx, &bus->running, run_list) {
 		if (!vcanbus_wire_involved(rx, tx) || rx == first ||
 		    (rx->can.ctrlmode & CAN_CTRLMODE_LISTENONLY) ||
 		    rx->can.state >= CAN_STATE_ERROR_PASSIVE)
@@ -534,7 +483,7 @@ static ktime_t vcanbus_wire_start(struct vcanbus_bus *bus, ktime_t now)
 		/* The error frame is at the nominal bit rate. */
 		nbits = vcanbus_error_frame_bits(wire);
 		ns = vcanbus_wire_ns(tx, &wire->bits, wire->err_bit + 1) +
-		     nbits * vcanbus_bit_ns(tx, &tx->can.bittiming);
+		     nbits * tx->bt.nominal;
 		nbits += wire->err_bit + 1;
 		bus->stats.errors++;
 	}
@@ -545,27 +494,39 @@ static ktime_t vcanbus_wire_start(struct vcanbus_bus *bus, ktime_t now)
 	wire->busy = true;
 	wire->end = ktime_add_ns(start, ns);
 	wire->idle_at = ktime_add_ns(wire->end, VCANBUS_INTERMISSION_BITS *
-				     vcanbus_bit_ns(tx, &tx->can.bittiming));
+				     tx->bt.nominal);
 	return wire->end;
 }
 
-/* The frame went through: delivery, and the counters of all involved. */
+/*
+ * The frame went through: every node that reads it receives it, the
+ * others count their error, the sender gets its echo.
+ */
 static void vcanbus_wire_success(struct vcanbus_bus *bus,
 				 struct vcanbus_node *tx, struct sk_buff *skb,
 				 ktime_t when)
 {
 	struct vcanbus_wire *wire = &bus->wire;
+	struct vcanbus_delivery d;
 	enum vcanbus_reading r;
 	struct vcanbus_node *rx;
 	u32 at;
 	u8 type;
 
-	list_for_each_entry(rx, &bus->nodes, bus_list) {
-		if (!vcanbus_wire_involved(rx, tx))
+	vcanbus_err_tx_ok(tx);
+	vcanbus_node_unlink_tx(tx, skb);
+	vcanbus_delivery_begin(&d, tx, skb, when);
+	list_for_each_entry(rx, &bus->running, run_list) {
+		if (!vcanbus_wire_involved(rx, tx)) {
+			/* The sender itself, in loopback mode. */
+			if (vcanbus_receives(rx, tx, d.fd))
+				vcanbus_deliver(bus, &d, rx);
 			continue;
+		}
 		r = vcanbus_wire_reading(rx, tx, skb);
 		if (r == VCANBUS_READS) {
 			vcanbus_err_rx_ok(rx);
+			vcanbus_deliver(bus, &d, rx);
 			continue;
 		}
 		/* Error-passive (or listening): it only counts its error. */
@@ -573,9 +534,7 @@ static void vcanbus_wire_success(struct vcanbus_bus *bus,
 		vcanbus_err_rx(rx, false, type,
 			       vcanbus_reading_loc(r, tx, skb, at), when);
 	}
-	vcanbus_err_tx_ok(tx);
-	__skb_unlink(skb, &tx->txq);
-	vcanbus_complete(bus, tx, skb, when);
+	vcanbus_delivery_end(bus, &d);
 }
 
 /*
@@ -600,7 +559,7 @@ static void vcanbus_wire_failure(struct vcanbus_bus *bus,
 	 * Listening nodes too: a node in bus monitoring mode detects errors
 	 * as any receiver; it only never drives the bus (no ACK, no flag).
 	 */
-	list_for_each_entry(rx, &bus->nodes, bus_list) {
+	list_for_each_entry(rx, &bus->running, run_list) {
 		if (!vcanbus_wire_involved(rx, tx))
 			continue;
 		r = vcanbus_wire_reading(rx, tx, skb);
@@ -640,7 +599,7 @@ static void vcanbus_wire_failure(struct vcanbus_bus *bus,
 
 	/* One-shot: no retransmission, the frame is given up. */
 	if (tx->can.ctrlmode & CAN_CTRLMODE_ONE_SHOT) {
-		__skb_unlink(skb, &tx->txq);
+		vcanbus_node_unlink_tx(tx, skb);
 		tx->ndev->stats.tx_aborted_errors++;
 		kfree_skb(skb);
 		vcanbus_node_wake(tx);
@@ -660,7 +619,7 @@ static void vcanbus_wire_finish(struct vcanbus_bus *bus)
 	 * the intermission) is one sequence of 11 recessive bits for each
 	 * node in bus-off recovery; idle bits count on from there.
 	 */
-	list_for_each_entry(node, &bus->nodes, bus_list) {
+	list_for_each_entry(node, &bus->running, run_list) {
 		if (node->recovery) {
 			node->recovery--;
 			node->recovery_from = wire->idle_at;
@@ -675,7 +634,7 @@ static void vcanbus_wire_finish(struct vcanbus_bus *bus)
 	wire->skb = NULL;
 	wire->tx = NULL;
 
-	list_for_each_entry(node, &bus->nodes, bus_list)
+	list_for_each_entry(node, &bus->running, run_list)
 		if (vcanbus_node_on_bus(node))
 			vcanbus_err_update_state(node, when);
 	/*
@@ -685,7 +644,7 @@ static void vcanbus_wire_finish(struct vcanbus_bus *bus)
 	 */
 	if (tx->can.state == CAN_STATE_ERROR_PASSIVE)
 		tx->tx_ready = ktime_add_ns(wire->idle_at, VCANBUS_SUSPEND_BITS *
-					    vcanbus_bit_ns(tx, &tx->can.bittiming));
+					    tx->bt.nominal);
 }
 
 /*
@@ -772,16 +731,14 @@ static void vcanbus_wire_catch_up(struct work_struct *work)
 	spin_unlock_bh(&bus->lock);
 }
 
-/**
- * vcanbus_wire_run() - start the next frame if its time has come
- * @bus: the bus, its lock held
- *
- * Called when a frame was queued or room was made. With a frame on the
- * wire, its end does the rest. A timer armed for a start of frame ahead
- * is taken back, as this frame may start earlier; if its callback runs
- * already, that sees the frame.
+/*
+ * Starts the next frame if its time has come. Called when a frame was
+ * queued or room was made. With a frame on the wire, its end does the
+ * rest. A timer armed for a start of frame ahead is taken back, as this
+ * frame may start earlier; if its callback runs already, that sees the
+ * frame.
  */
-void vcanbus_wire_run(struct vcanbus_bus *bus)
+static void vcanbus_wire_run(struct vcanbus_bus *bus)
 {
 	struct vcanbus_wire *wire = &bus->wire;
 	ktime_t now = ktime_get(), next;
@@ -805,7 +762,7 @@ void vcanbus_wire_run(struct vcanbus_bus *bus)
 }
 
 /* @node stops while its frame is on the wire: the frame is cut off. */
-void vcanbus_wire_abort(struct vcanbus_bus *bus, struct vcanbus_node *node)
+static void vcanbus_wire_cut(struct vcanbus_bus *bus, struct vcanbus_node *node)
 {
 	struct vcanbus_wire *wire = &bus->wire;
 
@@ -819,25 +776,27 @@ void vcanbus_wire_abort(struct vcanbus_bus *bus, struct vcanbus_node *node)
 	/* The bus stays busy until the timer: the wire time is spent. */
 }
 
-/**
- * vcanbus_wire_restart() - @node restarts after bus-off
- * @bus: the bus, its lock held
- * @node: the node, error-active with cleared counters
- *
- * In wire timing it takes part in the bus only after it has seen 128
- * sequences of 11 recessive bits (ISO 11898-1:2015, 12.1.4): on an idle
- * bus 1408 bit times, on a busy one 128 frame ends. Meanwhile frames wait
- * in its mailboxes.
+/*
+ * @node restarts after bus-off, error-active with cleared counters. It
+ * takes part in the bus only after it has seen 128 sequences of 11
+ * recessive bits (ISO 11898-1:2015, 12.1.4): on an idle bus 1408 bit
+ * times, on a busy one 128 frame ends. Meanwhile frames wait in its
+ * mailboxes.
  */
-void vcanbus_wire_restart(struct vcanbus_bus *bus, struct vcanbus_node *node)
+static void vcanbus_wire_restart(struct vcanbus_bus *bus,
+				 struct vcanbus_node *node)
 {
 	lockdep_assert_held(&bus->lock);
 
-	if (bus->timing != VCANBUS_TIMING_WIRE)
-		return;
 	node->recovery = VCANBUS_RECOVERY_SEQUENCES;
 	node->recovery_from = ktime_get();
 }
+
+const struct vcanbus_timing_ops vcanbus_wire_ops = {
+	.run		= vcanbus_wire_run,
+	.cut		= vcanbus_wire_cut,
+	.restart	= vcanbus_wire_restart,
+};
 
 void vcanbus_wire_set_seed(struct vcanbus_bus *bus, u32 seed)
 {
