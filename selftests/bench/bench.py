@@ -5,9 +5,10 @@
   instant   flood: frames/s from one node to another of an instant-timing
             bus, against a vxcan pair and one vcan (two sockets) in the same
             run, same frame mix, same window (Classical and CAN FD); the same
-            bus with the receiving node's NAPI poll threaded; then 1 sender
-            to 2..32 receiving nodes (and, for scale, to as many sockets on
-            one vcan)
+            bus with the receiving node's NAPI poll threaded; the same two
+            nodes on a 64-node bus, the others down, and on another with the
+            others up; then 1 sender to 2..63 receiving nodes (and, for
+            scale, to as many sockets on one vcan)
   wire      saturate: one sender keeps a wire-timing bus busy at 125k,
             500k, 1M (Classical, 8 bytes) and 1M/5M (CAN FD, 64 bytes, BRS),
             with 4 and with 32 transmit mailboxes; frames/s against the
@@ -15,6 +16,12 @@
             frame reached the receiver after its end on the bus
   queueing  eight senders, IDs 0x010..0x080, Poisson arrivals, 90 % load at
             500k: each ID's wait for the bus
+  busload   a 64-node bus at 1M: the same eight senders at 90 % load and 56
+            receiving nodes, one of them read: every frame must arrive; its
+            lateness after its end on the bus
+  profile   (not run by default) perf record -a of 1 -> 1 on a two-node and
+            on a 64-node bus, and of 1 -> 8: the most sampled functions of
+            each in $VCB_OUT/profile-*.txt, for docs/design.md
   bridge    two hosts (namespaces, a veth pair), each with its own bus,
             joined by vcanbridge over UDP (pycan, cannelloni) and TCP:
             frames/s, one-way latency at a fixed rate, CPU time per frame
@@ -50,9 +57,12 @@ RESULTS = os.path.join(OUT, 'bench.jsonl')
 REPEAT = int(os.environ.get('VCB_BENCH_REPEAT', '5'))
 FRAMES = int(os.environ.get('VCB_BENCH_FRAMES', '200000'))
 WINDOW = 256
-SIZES = [1, 2, 4, 8, 16, 32]
-# 1 -> 1 on the bus of the 1 -> k part (a label; bench-info.json has it).
+SIZES = [1, 2, 4, 8, 16, 32, 63]
+# 1 -> 1 on the 64-node bus of the 1 -> k part, the other nodes down, and
+# on a second 64-node bus with the others up (they receive every frame,
+# nobody reads them): labels, in bench-info.json.
 IDLE_NODES = f'vcanbus + {max(SIZES) - 1} nodes down'
+IDLE_UP = f'vcanbus + {max(SIZES) - 1} nodes up'
 # The contenders of a repetition run in a random order, so that drift and
 # warm-up favour none; the seed goes into bench-info.json.
 SEED = int(os.environ.get('VCB_BENCH_SEED', str(random.randrange(1 << 31))))
@@ -133,6 +143,9 @@ def instant():
     for n in nodes:
         node_up('ik', n, *can_args)
     set_up(nodes[2:], False)
+    bus_make('iu', 'instant')
+    for i in range(max(SIZES) + 1):
+        node_up('iu', f'iu{i}', *can_args)
     run('ip', 'link', 'add', 'vxa', 'type', 'vxcan', 'peer', 'name', 'vxb')
     run('ip', 'link', 'add', 'vc0', 'type', 'vcan')
     for n in ('vxa', 'vxb', 'vc0'):
@@ -142,7 +155,7 @@ def instant():
     # thread of its own (/sys/class/net/ib1/threaded), as any admin can set.
     pairs = [('vcanbus', 'ib0', ['ib1']), ('vxcan', 'vxa', ['vxb']),
              ('vcan', 'vc0', ['vc0']), ('vcanbus threaded', 'ib0', ['ib1']),
-             (IDLE_NODES, 'ik0', ['ik1'])]
+             (IDLE_NODES, 'ik0', ['ik1']), (IDLE_UP, 'iu0', ['iu1'])]
     for rep in range(REPEAT):
         for fd in (False, True):
             for iface, tx, rx in rng.sample(pairs, len(pairs)):
@@ -160,7 +173,7 @@ def instant():
     # read or not), and as many sockets on one vcan for scale.
     for k in SIZES[1:]:
         set_up(nodes[2:k + 1], True)
-        n = max(FRAMES // k, 20000)
+        n = max(FRAMES // k, 10000)
         for rep in range(min(REPEAT, 3)):
             for iface, tx, rx in rng.sample(
                     [('vcanbus', 'ik0', nodes[1:k + 1]),
@@ -175,6 +188,7 @@ def instant():
     run('ip', 'link', 'del', 'vc0')
     bus_remove('ib')
     bus_remove('ik')
+    bus_remove('iu')
 
 
 # The frames saturate.c and queueing.c send, for the theory.
@@ -243,6 +257,67 @@ def queueing():
     tool(argv, 'queueing: 8 IDs at 90 % load, 500k', bench='queueing',
          bitrate=500000, load=load)
     bus_remove('qb')
+
+
+def perf_flood(name, tx, rx):
+    """perf record -a of one flood; its most sampled functions go to
+    $VCB_OUT/profile-@name.txt."""
+    data = os.path.join(OUT, f'profile-{name}.data')
+    argv = [os.path.join(TOOLS, 'flood'), '--tx', tx, '--frames',
+            str(FRAMES // len(rx)), '--window', str(WINDOW)]
+    for r in rx:
+        argv += ['--rx', r]
+    p = subprocess.run(['perf', 'record', '-a', '-e', 'cpu-clock', '-o', data,
+                        '--'] + argv, capture_output=True, text=True)
+    tap.ok(p.returncode == 0, f'profile {name}', p.stderr.strip())
+    rep = subprocess.run(['perf', 'report', '-i', data, '--stdio',
+                          '--no-children', '--sort', 'symbol',
+                          '--percent-limit', '0.5'],
+                         capture_output=True, text=True)
+    with open(os.path.join(OUT, f'profile-{name}.txt'), 'w') as f:
+        f.write(p.stdout + rep.stdout)
+
+
+def profile():
+    """Where a frame's CPU time goes, on a 64-node bus: all up, then all
+    but the two down."""
+    bus_make('pb', 'instant')
+    nodes = [f'pb{i}' for i in range(64)]
+    for n in nodes:
+        node_up('pb', n, 'bitrate', '500000')
+    perf_flood('1to1-62up', 'pb0', ['pb1'])
+    perf_flood('1to8-56up', 'pb0', nodes[1:9])
+    set_up(nodes[2:], False)
+    perf_flood('1to1-62down', 'pb0', ['pb1'])
+    bus_remove('pb')
+
+
+def busload():
+    """An ECU network: 64 nodes on a 1 Mbit/s bus, 8 of them sending at
+    90 % load together, 56 receiving; one receiver is read."""
+    bus_make('qw', 'wire')
+    load, rate, nodes = 0.9, 1000000, 64
+    argv = ['queueing', '--seconds', '10', '--rx', f'qw{nodes - 1}']
+    offered = 0
+    for i in range(nodes):
+        node_up('qw', f'qw{i}', 'bitrate', str(rate))
+    for i, can_id in enumerate(QUEUE_IDS):
+        frame = dict(SAT_CC, can_id=can_id,
+                     data=bytes.fromhex('1122334455667788'))
+        per, bits = frame_ns(frame, rate, None)
+        wire_ns = canbits.duration_ns(bits, rate, None)
+        fps = load / len(QUEUE_IDS) * 10**9 / per
+        offered += fps
+        argv += ['--tx', f'qw{i}:{can_id:03X}:{fps:.1f}:{round(wire_ns)}']
+
+    def bus_stats(res):
+        for k in ('frames', 'slipped_ns', 'busy_ns'):
+            with open(f'{CFS}/qw/{k}') as f:
+                res[f'bus_{k}'] = int(f.read())
+    tool(argv, f'busload: 64 nodes, 8 senders at 90 % load, {rate // 1000}k',
+         after=bus_stats, bench='busload', bitrate=rate, load=load,
+         nodes=nodes, offered_fps=offered)
+    bus_remove('qw')
 
 
 # Two hosts: namespaces with a veth pair, each with its own instant bus of
@@ -381,6 +456,7 @@ def main():
                    'repeat': REPEAT, 'frames': FRAMES, 'window': WINDOW,
                    'bridge_frames': BRIDGE_FRAMES,
                    'bridge_rate': BRIDGE_RATE, 'idle_nodes': IDLE_NODES,
+                   'idle_up': IDLE_UP,
                    'seed': SEED}, f)
     print('TAP version 13', flush=True)
     # Receive timestamps on from start to end: every tool's sockets would
@@ -391,7 +467,8 @@ def main():
     stamps.setsockopt(socket.SOL_SOCKET, SO_TIMESTAMPNS, 1)
     for m in ('vcan', 'vxcan', 'can-raw', 'vcanbus'):
         run('modprobe', m)
-    parts = os.environ.get('VCB_BENCH_PARTS', 'instant wire queueing bridge')
+    parts = os.environ.get('VCB_BENCH_PARTS',
+                           'instant wire queueing busload bridge')
     for part in parts.split():
         globals()[part]()
     print(f'1..{tap.n}', flush=True)

@@ -5,7 +5,7 @@
  * process at each sender's rate); how long each identifier's frames wait
  * for the bus.
  *
- *   queueing --seconds S --tx [NS/]IF:ID:FPS:NS [--tx ...]
+ *   queueing --seconds S --tx [NS/]IF:ID:FPS:NS [--tx ...] [--rx IF]
  *
  * ID is the sender's (base format) identifier, FPS its mean frame rate, NS
  * its frame's exact wire time (the frame is fixed: see bench.sh). A frame's
@@ -13,6 +13,11 @@
  * echo's timestamp, minus NS) minus the real time it was written: the wait
  * for its own node's earlier frames and for the arbitrations it lost.
  * Every frame written must come back as its echo: otherwise exit 1.
+ *
+ * --rx IF: a receiving node, read by a socket of its own: it must get every
+ * frame of every sender (else exit 1), and each frame's lateness, its read
+ * time minus its end on the bus (the receive timestamp), is reported. It
+ * may be negative: a frame read before its end would be a bug to show.
  */
 #include <math.h>
 #include <pthread.h>
@@ -40,6 +45,16 @@ struct sender {
 static struct sender senders[MAX_TX];
 static unsigned int nsenders, seconds = 10;
 static _Atomic int stop;
+
+/* --rx: the receiving node's socket and what it read. */
+static struct {
+	const char *spec;
+	int sock;
+	pthread_t thread;
+	int64_t *late_ns;
+	uint64_t cap, frames;
+	const char *error;
+} rx;
 
 static void frame_of(const struct sender *t, struct can_frame *cf)
 {
@@ -133,6 +148,67 @@ static void *rx_main(void *arg)
 	return NULL;
 }
 
+/* Frames written and not yet read by the receiver; all written: *@all. */
+static uint64_t rx_outstanding(int *all)
+{
+	uint64_t sent = 0;
+
+	*all = 1;
+	for (unsigned int i = 0; i < nsenders; i++) {
+		*all &= atomic_load(&senders[i].done);
+		sent += atomic_load(&senders[i].sent);
+	}
+	return sent > rx.frames ? sent - rx.frames : 0;
+}
+
+/* Reads every frame on the receiving node, with its lateness. */
+static void *rx_node_main(void *arg)
+{
+	char ctrl[CMSG_SPACE(sizeof(struct timespec))];
+	struct can_frame cf;
+	struct iovec iov = { &cf, sizeof(cf) };
+	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1 };
+	uint64_t since = 0;
+	int all;
+
+	(void)arg;
+	for (;;) {
+		uint64_t left = rx_outstanding(&all), end = 0, now;
+		struct cmsghdr *cm;
+		int ready;
+
+		if (all && !left)
+			return NULL;
+		ready = bench_await(rx.sock, left > 0, &since);
+		if (ready < 0) {
+			rx.error = "frames not received for 5 s";
+			return NULL;
+		}
+		if (!ready)
+			continue;
+		m.msg_control = ctrl;
+		m.msg_controllen = sizeof(ctrl);
+		if (recvmsg(rx.sock, &m, 0) != CAN_MTU) {
+			rx.error = "a read that is no Classical frame";
+			return NULL;
+		}
+		now = bench_ns(CLOCK_REALTIME);
+		for (cm = CMSG_FIRSTHDR(&m); cm; cm = CMSG_NXTHDR(&m, cm)) {
+			struct timespec ts;
+
+			if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SO_TIMESTAMPNS) {
+				memcpy(&ts, CMSG_DATA(cm), sizeof(ts));
+				end = ts.tv_sec * 1000000000ull + ts.tv_nsec;
+			}
+		}
+		if (!end || rx.frames == rx.cap) {
+			rx.error = "a frame without timestamp, or more than were sent";
+			return NULL;
+		}
+		rx.late_ns[rx.frames++] = (int64_t)(now - end);
+	}
+}
+
 static void add_sender(char *arg)
 {
 	struct sender *t = &senders[nsenders];
@@ -161,11 +237,13 @@ int main(int argc, char **argv)
 			seconds = strtoul(argv[++i], NULL, 0);
 		else if (!strcmp(argv[i], "--tx") && i + 1 < argc)
 			add_sender(argv[++i]);
+		else if (!strcmp(argv[i], "--rx") && i + 1 < argc)
+			rx.spec = argv[++i];
 		else
-			bench_die("usage: queueing --seconds S --tx [NS/]IF:ID:FPS:NS [--tx ...]");
+			bench_die("usage: queueing --seconds S --tx [NS/]IF:ID:FPS:NS [--tx ...] [--rx IF]");
 	}
 	if (!nsenders || !seconds)
-		bench_die("usage: queueing --seconds S --tx [NS/]IF:ID:FPS:NS [--tx ...]");
+		bench_die("usage: queueing --seconds S --tx [NS/]IF:ID:FPS:NS [--tx ...] [--rx IF]");
 
 	for (unsigned int i = 0; i < nsenders; i++) {
 		struct sender *t = &senders[i];
@@ -179,6 +257,16 @@ int main(int argc, char **argv)
 		t->sock = bench_socket(t->spec, 0, 0, 1);
 		setsockopt(t->sock, SOL_CAN_RAW, CAN_RAW_FILTER, &own, sizeof(own));
 	}
+	if (rx.spec) {
+		for (unsigned int i = 0; i < nsenders; i++)
+			rx.cap += senders[i].cap;
+		rx.late_ns = calloc(rx.cap, sizeof(int64_t));
+		if (!rx.late_ns)
+			bench_die("memory: %m");
+		rx.sock = bench_socket(rx.spec, 0, 1, 0);
+		if (pthread_create(&rx.thread, NULL, rx_node_main, NULL))
+			bench_die("thread: %m");
+	}
 	for (unsigned int i = 0; i < nsenders; i++)
 		if (pthread_create(&senders[i].rx, NULL, rx_main, &senders[i]) ||
 		    pthread_create(&senders[i].tx, NULL, tx_main, &senders[i]))
@@ -189,6 +277,8 @@ int main(int argc, char **argv)
 		pthread_join(senders[i].tx, NULL);
 		pthread_join(senders[i].rx, NULL);
 	}
+	if (rx.spec)
+		pthread_join(rx.thread, NULL);
 
 	printf("{\"seconds\": %u, \"ids\": [", seconds);
 	for (unsigned int i = 0; i < nsenders; i++) {
@@ -209,6 +299,21 @@ int main(int argc, char **argv)
 		bench_print_pct(stdout, "delay_us", t->delay_ns, t->echoed);
 		printf("}");
 	}
-	printf("]}\n");
+	printf("]");
+	if (rx.spec) {
+		uint64_t sent = 0;
+
+		for (unsigned int i = 0; i < nsenders; i++)
+			sent += atomic_load(&senders[i].sent);
+		if (rx.error || rx.frames != sent)
+			bench_die("%s: %s: %llu of %llu frames received", rx.spec,
+				  rx.error ?: "frames lost", (unsigned long long)rx.frames,
+				  (unsigned long long)sent);
+		printf(", \"rx\": {\"iface\": \"%s\", \"frames\": %llu, ", rx.spec,
+		       (unsigned long long)rx.frames);
+		bench_print_pct_signed(stdout, "lateness_us", rx.late_ns, rx.frames);
+		printf("}");
+	}
+	printf("}\n");
 	return 0;
 }

@@ -80,9 +80,11 @@ def instant_section(runs, md):
               'and in order. *vcanbus threaded*: the same bus with the '
               'receiving node\'s NAPI poll in a kernel thread '
               '(`echo 1 > /sys/class/net/NODE/threaded`). '
-              f'*{INFO["idle_nodes"]}*: the same two nodes\' traffic on the bus of '
-              'the next section, its other nodes down: the scheduler walks '
-              'every node of a bus for every frame.\n')
+              f'*{INFO["idle_nodes"]}*: the same two nodes\' traffic on the '
+              '64-node bus of the next section, its other nodes down; '
+              f'*{INFO.get("idle_up", "")}*: on another 64-node bus whose other '
+              'nodes are up, each receiving every frame, read by nobody (a '
+              'node that is up takes every frame off the wire).\n')
     md.append('| interface | CC frames/s | × vxcan | FD frames/s | × vxcan | '
               'latency p50 / p99 (µs, CC) |')
     md.append('|---|---|---|---|---|---|')
@@ -91,7 +93,9 @@ def instant_section(runs, md):
             for k in ('cc', 'fd')}
     ratios = {}  # (interface, kind): median of the per-run ratios
     for iface in ('vcanbus', 'vxcan', 'vcan', 'vcanbus threaded',
-                  INFO['idle_nodes']):
+                  INFO['idle_nodes'], INFO.get('idle_up')):
+        if not pick(runs, bench='instant', iface=iface):
+            continue
         row = [iface]
         for k in ('cc', 'fd'):
             rs = pick(runs, bench='instant', iface=iface, kind=k)
@@ -115,6 +119,18 @@ def instant_section(runs, md):
                   'difference goes, from a profile in the guest: '
                   '[design.md](design.md#what-instant-timing-costs-against-'
                   'vxcan-make-bench-2026-11-27).\n')
+    # The bus's size: the same two nodes on 64-node buses, per-run ratios
+    # against the two-node bus of the same repetition.
+    for iface in (INFO['idle_nodes'], INFO.get('idle_up')):
+        pairs = [r['fps'] / v['fps']
+                 for r in pick(runs, bench='instant', iface=iface, kind='cc')
+                 for v in pick(runs, bench='instant', iface='vcanbus',
+                               kind='cc', rep=r['rep'])]
+        if pairs:
+            md.append(f'**{iface} ÷ vcanbus (two nodes), 1 → 1, Classical '
+                      f'frames: {med(pairs):.2f}** ({spread(pairs, "{:.2f}")}; '
+                      'the goal is ≥ 0.95: '
+                      f'{"met" if med(pairs) >= 0.95 else "not met"}).\n')
 
 
 def scale_section(runs, md):
@@ -155,7 +171,7 @@ set title 'Instant timing: one sender, k receivers'
 set logscale xy 2
 set xlabel 'receivers (k)'
 set ylabel 'frames/s'
-set xtics (1,2,4,8,16,32)
+set xtics (1,2,4,8,16,32,63)
 set key top right
 set grid
 plot 'nodes.dat' using 1:2 with linespoints lw 2 title 'vcanbus: frames/s', \\
@@ -314,6 +330,34 @@ plot %s
        plots), files)
 
 
+def busload_section(runs, md):
+    rs = pick(runs, bench='busload')
+    if not rs:
+        return
+    r = rs[0]
+    rx = r['rx']
+    late = rx['lateness_us']
+    fps = sum(x['fps'] for x in r['ids'])
+    md.append('## Wire timing: a 64-node bus at 90 % load\n')
+    md.append(f'{r["nodes"]} nodes on one {r["bitrate"] // 1000} kbit/s bus: '
+              f'the eight senders of the last section (IDs 010 … 080, '
+              f'Poisson arrivals) together offer {r["offered_fps"]:,.0f} '
+              f'frames/s ({r["load"] * 100:.0f} % of the bus), the other '
+              f'{r["nodes"] - len(r["ids"])} nodes receive every frame, and '
+              'one of them is read by a socket: it must get every frame '
+              '(the bus holds back for a full receive queue, as all of this '
+              'page does). Lateness: a frame\'s read time minus its end on '
+              'the bus (its receive timestamp).\n')
+    md.append('| frames sent | received | frames/s | × offered | '
+              'lateness min / p50 / p99 / max (µs) | bus clock skipped (ms) |')
+    md.append('|---|---|---|---|---|---|')
+    md.append(f'| {sum(x["frames"] for x in r["ids"]):,} | '
+              f'{rx["frames"]:,} | {fps:,.0f} | '
+              f'{fps / r["offered_fps"]:.3f} | {late["min"]:.0f} / '
+              f'{late["p50"]:.0f} / {late["p99"]:.0f} / {late["max"]:.0f} | '
+              f'{r["bus_slipped_ns"] / 1e6:,.0f} |\n')
+
+
 def main():
     global INFO
     runs, INFO = load()
@@ -339,7 +383,8 @@ def main():
           f'* {time.strftime("%Y-%m-%d", time.gmtime())}; {INFO["repeat"]} '
           'runs of each 1 → 1 instant-timing figure, 3 of the others '
           '(queueing: one run of 20 s)\n']
-    missing = [b for b in ('instant', 'scale', 'wire', 'queueing', 'bridge')
+    missing = [b for b in ('instant', 'scale', 'wire', 'queueing', 'busload',
+                           'bridge')
                if not pick(runs, bench=b)]
     if missing:
         print(f'report.py: no valid run of: {", ".join(missing)}',
@@ -347,7 +392,7 @@ def main():
         sys.exit(1)
     os.makedirs(DOCS, exist_ok=True)
     for section in (instant_section, scale_section, wire_section,
-                    queueing_section, bridge_section):
+                    queueing_section, busload_section, bridge_section):
         section(runs, md)
     with open(os.path.join(DOCS, 'bench.md'), 'w') as f:
         f.write('\n'.join(md) + '\n')

@@ -324,8 +324,11 @@ for series in $kernels; do
 	VCB_BUILD=$VCB_TOP/build
 	EOF
 	# The tests' own knobs (VCB_CHAOS_SECONDS, VCB_ORDER_FRAMES, ...) go
-	# along as they are set here.
-	env | grep -E '^VCB_(CHAOS|FUZZ|ORDER|BRIDGE|BENCH)_[A-Z_]+=' >> "$out/env" || true
+	# along as they are set here, quoted: the guest sources the file, and
+	# a value may have spaces (VCB_BENCH_PARTS="instant busload").
+	for var in $(compgen -e | grep -E '^VCB_(CHAOS|FUZZ|ORDER|BRIDGE|BENCH)_[A-Z_]+$'); do
+		printf '%s=%q\n' "$var" "${!var}"
+	done >> "$out/env"
 	if [ "$mode" = bench ]; then
 		echo "bench $VCB_TOP/selftests/bench/bench.py" > "$out/tests.list"
 	else
