@@ -127,12 +127,12 @@ static bool vcanbus_deliverable(struct vcanbus_bus *bus,
 	struct vcanbus_node *rx;
 
 	if (bus->rx_overflow == VCANBUS_RX_OVERRUN)
-		return skb_queue_len_lockless(&tx->rxq) < VCANBUS_RXQ_LEN;
+		return vcanbus_rxq_len(&tx->rxq) < VCANBUS_RXQ_LEN;
 	list_for_each_entry(rx, &bus->running, run_list) {
 		unsigned int need = (rx == tx) ? 2 : 1;
 
 		if ((rx == tx || vcanbus_receives(rx, tx, fd)) &&
-		    skb_queue_len_lockless(&rx->rxq) + need > VCANBUS_RXQ_LEN)
+		    vcanbus_rxq_len(&rx->rxq) + need > VCANBUS_RXQ_LEN)
 			return false;
 	}
 	return true;
@@ -168,68 +168,6 @@ bool vcanbus_bus_room(struct vcanbus_bus *bus, struct vcanbus_node *tx,
 	return true;
 }
 
-/*
- * The frame for @rx: @wire as @rx's controller gives it to its driver (a
- * DLC 9..15 only in cc-len8-dlc mode). When those are the bytes of the
- * sender's skb, as they nearly always are, @rx gets a clone of it (much
- * cheaper than a new skb), else a new skb with them.
- *
- * Either way it names the sending node as the interface the frame first
- * appeared on, whatever the frame's history before it reached the bus
- * (can-gw may have put it on the sender), so that can-gw's "not back to
- * where it came from" rule depends neither on a frame's content nor on the
- * kernel; and it starts a new can-gw hop count, as a frame through vxcan
- * does (compat.h). The clone's other fields are made those of a received
- * frame.
- */
-static struct sk_buff *vcanbus_rx_skb(struct vcanbus_node *rx,
-				      const struct vcanbus_node *tx,
-				      struct sk_buff *tx_skb,
-				      const union vcanbus_frame *wire,
-				      bool wire_is_skb)
-{
-	bool fd = can_is_canfd_skb(tx_skb);
-	bool drop_dlc = !fd && wire->cc.len8_dlc &&
-			!(rx->can.ctrlmode & CAN_CTRLMODE_CC_LEN8_DLC);
-	int iif = tx->ndev->ifindex;
-	struct sk_buff *skb;
-
-	if (wire_is_skb && !drop_dlc && vcanbus_skb_may_clone_as(tx_skb, iif)) {
-		skb = skb_clone(tx_skb, GFP_ATOMIC);
-		if (!skb)
-			return NULL;
-		/* What the host gave it (skb extensions too) stays behind. */
-		skb_scrub_packet(skb, !net_eq(dev_net(tx->ndev),
-					      dev_net(rx->ndev)));
-		skb->dev = rx->ndev;
-		skb->pkt_type = PACKET_BROADCAST;
-		skb->ip_summed = CHECKSUM_UNNECESSARY;
-		skb->priority = 0;	/* the sender's socket's, not the bus's */
-		skb->mark = 0;
-	} else if (fd) {
-		struct canfd_frame *cfd;
-
-		skb = alloc_canfd_skb(rx->ndev, &cfd);
-		if (!skb)
-			return NULL;
-		memcpy(cfd, &wire->fd, CANFD_MTU);
-	} else {
-		struct can_frame *cf;
-
-		skb = alloc_can_skb(rx->ndev, &cf);
-		if (!skb)
-			return NULL;
-		memcpy(cf, &wire->cc, CAN_MTU);
-		if (drop_dlc)
-			cf->len8_dlc = 0;
-	}
-	if (vcanbus_skb_set_origin(skb, iif)) {
-		kfree_skb(skb);
-		return NULL;
-	}
-	return skb;
-}
-
 /* A frame completed at @end: what every receiver's copy is made from. */
 void vcanbus_delivery_begin(struct vcanbus_delivery *d,
 			    struct vcanbus_node *tx, struct sk_buff *skb,
@@ -239,13 +177,81 @@ void vcanbus_delivery_begin(struct vcanbus_delivery *d,
 	d->skb = skb;
 	d->end = end;
 	d->fd = can_is_canfd_skb(skb);
-	vcanbus_node_tx_frame(tx, skb, &d->wire);
-	d->wire_is_skb = !memcmp(&d->wire, skb->data,
-				 d->fd ? CANFD_MTU : CAN_MTU);
-	vcanbus_skb_number_shared(skb, &vcanbus_skb_numbers);
+	d->rx_skb = NULL;
 }
 
-/* @rx, which receives the frame (vcanbus_receives()), gets its copy. */
+/*
+ * The skb every receiver's own is cloned from (by its NAPI poll): the
+ * frame as the sender's controller put it on the wire
+ * (vcanbus_node_tx_frame()), made for the first receiver. When those are
+ * the bytes of the sender's skb, as they nearly always are, it is a clone
+ * of that (much cheaper than a new skb), else a new skb with them.
+ *
+ * Either way it names the sending node as the interface the frame first
+ * appeared on, whatever the frame's history before it reached the bus
+ * (can-gw may have put it on the sender), so that can-gw's "not back to
+ * where it came from" rule depends neither on a frame's content nor on the
+ * kernel; and it starts a new can-gw hop count, as a frame through vxcan
+ * does (compat.h). Its other fields are made those of a received frame.
+ * Nothing changes it after this: the receivers' polls clone it at once.
+ * NULL without memory.
+ */
+static struct sk_buff *vcanbus_delivery_rx_skb(struct vcanbus_delivery *d)
+{
+	struct sk_buff *tx_skb = d->skb, *skb;
+	int iif = d->tx->ndev->ifindex;
+	union vcanbus_frame wire;
+
+	if (d->rx_skb)
+		return d->rx_skb;
+	vcanbus_node_tx_frame(d->tx, tx_skb, &wire);
+	/* A cloned skb's headroom is not its own to number (can-gw's clones). */
+	if (!memcmp(&wire, tx_skb->data, d->fd ? CANFD_MTU : CAN_MTU) &&
+	    !skb_cloned(tx_skb) && vcanbus_skb_may_clone_as(tx_skb, iif)) {
+		/* Numbered before its clones share its headroom. */
+		vcanbus_skb_renumber(tx_skb, &vcanbus_skb_numbers);
+		skb = skb_clone(tx_skb, GFP_ATOMIC);
+		if (!skb)
+			return NULL;
+		/* What the host gave it (skb extensions too) stays behind. */
+		skb_scrub_packet(skb, false);
+		skb->pkt_type = PACKET_BROADCAST;
+		skb->ip_summed = CHECKSUM_UNNECESSARY;
+		skb->priority = 0;	/* the sender's socket's, not the bus's */
+		skb->mark = 0;
+	} else if (d->fd) {
+		struct canfd_frame *cfd;
+
+		skb = alloc_canfd_skb(d->tx->ndev, &cfd);
+		if (!skb)
+			return NULL;
+		memcpy(cfd, &wire.fd, CANFD_MTU);
+		vcanbus_skb_renumber(skb, &vcanbus_skb_numbers);
+	} else {
+		struct can_frame *cf;
+
+		skb = alloc_can_skb(d->tx->ndev, &cf);
+		if (!skb)
+			return NULL;
+		memcpy(cf, &wire.cc, CAN_MTU);
+		vcanbus_skb_renumber(skb, &vcanbus_skb_numbers);
+	}
+	if (vcanbus_skb_set_origin(skb, iif)) {
+		kfree_skb(skb);
+		return NULL;
+	}
+	skb->tstamp = d->end;
+	vcanbus_skb_cb(skb)->echo = false;
+	vcanbus_skb_cb(skb)->iif = iif;
+	d->rx_skb = skb;
+	return skb;
+}
+
+/*
+ * @rx, which receives the frame (vcanbus_receives()), gets it: a reference
+ * to the receivers' skb in its queue; its NAPI poll makes its own clone of
+ * it, off the bus lock and on its own time.
+ */
 void vcanbus_deliver(struct vcanbus_bus *bus, struct vcanbus_delivery *d,
 		     struct vcanbus_node *rx)
 {
@@ -253,19 +259,17 @@ void vcanbus_deliver(struct vcanbus_bus *bus, struct vcanbus_delivery *d,
 
 	/* Overrun: the frame is lost to it alone (never its echo). */
 	if (bus->rx_overflow == VCANBUS_RX_OVERRUN &&
-	    skb_queue_len_lockless(&rx->rxq) >= VCANBUS_RXQ_LEN) {
+	    vcanbus_rxq_len(&rx->rxq) >= VCANBUS_RXQ_LEN) {
 		vcanbus_err_rx_overflow(rx, d->end);
 		return;
 	}
 	rx->rx_overrun = false;
-	skb = vcanbus_rx_skb(rx, d->tx, d->skb, &d->wire, d->wire_is_skb);
+	skb = vcanbus_delivery_rx_skb(d);
 	if (!skb) {
 		rx->ndev->stats.rx_dropped++;
 		return;
 	}
-	skb->tstamp = d->end;
-	vcanbus_skb_cb(skb)->echo = false;
-	vcanbus_node_queue_rx(rx, skb);
+	vcanbus_node_queue_shared(rx, skb_get(skb));
 }
 
 /* Every receiver has its copy: the sender's statistics and its echo. */
@@ -274,6 +278,7 @@ void vcanbus_delivery_end(struct vcanbus_bus *bus, struct vcanbus_delivery *d)
 	struct net_device_stats *stats = &d->tx->ndev->stats;
 	struct sk_buff *skb = d->skb;
 
+	consume_skb(d->rx_skb);		/* the receivers hold theirs */
 	stats->tx_packets++;
 	stats->tx_bytes += can_skb_get_data_len(skb);
 	bus->stats.frames++;

@@ -123,9 +123,8 @@ static inline int vcanbus_skb_set_origin(struct sk_buff *skb, int iif)
 	return 0;
 }
 
-/* Every clone has an extension of its own: nothing is shared. */
-static inline void vcanbus_skb_number_shared(struct sk_buff *skb,
-					     atomic_t *numbers)
+/* Every clone has an extension of its own: nothing to number. */
+static inline void vcanbus_skb_renumber(struct sk_buff *skb, atomic_t *numbers)
 {
 }
 
@@ -149,14 +148,16 @@ static inline int vcanbus_skb_set_origin(struct sk_buff *skb, int iif)
  * can_receive() numbers a frame in its headroom (skbcnt, with the skb's
  * address raw's "same frame again" test) unless it has a number. The
  * clones of one frame share that headroom, and their receivers' NAPI
- * polls may run on two CPUs at once: number it before it is cloned. The
- * top bit keeps these numbers apart from af_can's own, which count up.
+ * polls run on several CPUs at once: number it before it is cloned. And
+ * always anew: a frame can-gw copied from one it received carries that
+ * one's number, and a receiver's clone of it, made where the freed clone
+ * of the first was, would be taken for the same frame again and dropped.
+ * The top bit keeps these numbers apart from af_can's own, which count up.
+ * @skb's headroom must be its own.
  */
-static inline void vcanbus_skb_number_shared(struct sk_buff *skb,
-					     atomic_t *numbers)
+static inline void vcanbus_skb_renumber(struct sk_buff *skb, atomic_t *numbers)
 {
-	if (!can_skb_prv(skb)->skbcnt)
-		can_skb_prv(skb)->skbcnt = atomic_inc_return(numbers) | BIT(31);
+	can_skb_prv(skb)->skbcnt = atomic_inc_return(numbers) | BIT(31);
 }
 
 #endif

@@ -60,7 +60,7 @@ static void vcanbus_err_queue(struct vcanbus_node *node, struct sk_buff *skb,
 	 * twice a queue's length, as a controller's RX FIFO overruns,
 	 * rather than hold memory without bound.
 	 */
-	if (skb_queue_len_lockless(&node->rxq) >= 2 * VCANBUS_RXQ_LEN) {
+	if (vcanbus_rxq_len(&node->rxq) >= VCANBUS_RXQ_SIZE) {
 		node->ndev->stats.rx_dropped++;
 		kfree_skb(skb);
 		return;

@@ -130,71 +130,163 @@ void vcanbus_node_tx_frame(const struct vcanbus_node *tx,
 	}
 }
 
-/*
- * Every user of a node's rxq runs with bottom halves off (xmit, the NAPI
- * poll, the soft hrtimer of wire timing) or, in ndo_stop, with interrupts
- * off: a plain spin_lock is enough, and cheaper than skb_queue_tail()'s.
- */
-void vcanbus_node_queue_rx(struct vcanbus_node *node, struct sk_buff *skb)
+/* Puts @entry at the head of the node's receive queue and wakes its poll. */
+static void vcanbus_rxq_put(struct vcanbus_node *node, void *entry)
 {
-	spin_lock(&node->rxq.lock);
-	__skb_queue_tail(&node->rxq, skb);
-	spin_unlock(&node->rxq.lock);
+	struct vcanbus_rxq *q = &node->rxq;
+	unsigned int head = q->head;
+
+	q->slot[head % VCANBUS_RXQ_SIZE] = entry;
+	/* The entry (and the frame it names) before the new head. */
+	smp_store_release(&q->head, head + 1);
 	napi_schedule(&node->napi);
 }
 
-/* Takes up to @budget frames off the rxq, in one locked step. */
-static unsigned int vcanbus_node_take_rx(struct vcanbus_node *node,
-					 struct sk_buff_head *batch, int budget)
+/*
+ * The bus queues, under its lock: an skb (echo, error frame) here, a
+ * received frame with vcanbus_node_queue_frame(). The bus checks room
+ * before (vcanbus_bus_room(), errors.c); a full queue, which those
+ * checks never let happen, would lose the frame rather than overwrite one.
+ */
+void vcanbus_node_queue_rx(struct vcanbus_node *node, struct sk_buff *skb)
+{
+	lockdep_assert_held(&node->bus->lock);
+
+	if (unlikely(vcanbus_rxq_len(&node->rxq) >= VCANBUS_RXQ_SIZE)) {
+		node->ndev->stats.rx_dropped++;
+		kfree_skb(skb);
+		return;
+	}
+	vcanbus_rxq_put(node, skb);
+}
+
+/*
+ * @skb, a received frame's, shared by its receivers: its reference goes
+ * to the queue (and on to the poll).
+ */
+void vcanbus_node_queue_shared(struct vcanbus_node *node, struct sk_buff *skb)
+{
+	lockdep_assert_held(&node->bus->lock);
+
+	if (unlikely(vcanbus_rxq_len(&node->rxq) >= VCANBUS_RXQ_SIZE)) {
+		node->ndev->stats.rx_dropped++;
+		consume_skb(skb);
+		return;
+	}
+	vcanbus_rxq_put(node, (void *)((unsigned long)skb | VCANBUS_RXQ_SHARED));
+}
+
+/*
+ * The node's skb of a received frame (@shared: its receivers'; bus.c):
+ * a clone of it (much cheaper than a new skb), the node as its device;
+ * a copy where its controller must not pass on a DLC 9..15 it got. Its
+ * extension on 7.x is made its own (compat.h). NULL without memory.
+ */
+static struct sk_buff *vcanbus_node_rx_skb(struct vcanbus_node *node,
+					   struct sk_buff *shared)
+{
+	const struct can_frame *wire = (struct can_frame *)shared->data;
+	int iif = vcanbus_skb_cb(shared)->iif;
+	struct sk_buff *skb;
+
+	if (!can_is_canfd_skb(shared) && wire->len8_dlc &&
+	    !(node->can.ctrlmode & CAN_CTRLMODE_CC_LEN8_DLC)) {
+		struct can_frame *cf;
+
+		skb = alloc_can_skb(node->ndev, &cf);
+		if (!skb)
+			return NULL;
+		memcpy(cf, wire, CAN_MTU);
+		cf->len8_dlc = 0;
+		skb->tstamp = shared->tstamp;
+	} else {
+		skb = skb_clone(shared, GFP_ATOMIC);
+		if (!skb)
+			return NULL;
+		skb->dev = node->ndev;
+	}
+	if (vcanbus_skb_set_origin(skb, iif)) {
+		kfree_skb(skb);
+		return NULL;
+	}
+	return skb;
+}
+
+/*
+ * Takes the next entry off the receive queue: an skb, or NULL when the
+ * queue is empty; *@lost when it was a frame the node had no memory for.
+ */
+static struct sk_buff *vcanbus_rxq_take(struct vcanbus_node *node, bool *lost)
+{
+	struct vcanbus_rxq *q = &node->rxq;
+	unsigned int tail = q->tail;
+	struct sk_buff *skb, *shared;
+	void *entry;
+
+	*lost = false;
+	/* The head, then the entries and frames before it. */
+	if (smp_load_acquire(&q->head) == tail)
+		return NULL;
+	entry = q->slot[tail % VCANBUS_RXQ_SIZE];
+	/* The entry read before the bus may fill its place again. */
+	smp_store_release(&q->tail, tail + 1);
+	if (!((unsigned long)entry & VCANBUS_RXQ_SHARED))
+		return entry;
+	shared = (void *)((unsigned long)entry & ~VCANBUS_RXQ_SHARED);
+	skb = vcanbus_node_rx_skb(node, shared);
+	consume_skb(shared);
+	*lost = !skb;
+	return skb;
+}
+
+/* Empties the queue of a node that is down: its poll is off. */
+static void vcanbus_rxq_purge(struct vcanbus_node *node)
 {
 	struct sk_buff *skb;
-	unsigned int n = 0;
+	bool lost;
 
-	spin_lock(&node->rxq.lock);
-	while (n < budget && (skb = __skb_dequeue(&node->rxq))) {
-		__skb_queue_tail(batch, skb);
-		n++;
-	}
-	spin_unlock(&node->rxq.lock);
-	return n;
+	while ((skb = vcanbus_rxq_take(node, &lost)) || lost)
+		kfree_skb(skb);
 }
 
 static int vcanbus_node_poll(struct napi_struct *napi, int budget)
 {
 	struct vcanbus_node *node = container_of(napi, struct vcanbus_node, napi);
 	struct net_device_stats *stats = &node->ndev->stats;
-	struct sk_buff_head batch;
 	struct sk_buff *skb;
 	int done = 0;
+	bool lost;
 
 	if (READ_ONCE(node->rx_hold)) {
 		/* vcanbus_node_set_rx_hold() schedules it again. */
 		napi_complete_done(napi, 0);
 		return 0;
 	}
-	/* Again while budget is left: frames may have come during a batch. */
-	__skb_queue_head_init(&batch);
-	while (done < budget &&
-	       vcanbus_node_take_rx(node, &batch, budget - done)) {
-		while ((skb = __skb_dequeue(&batch))) {
-			const struct canfd_frame *cfd = (struct canfd_frame *)skb->data;
+	while (done < budget) {
+		const struct canfd_frame *cfd;
 
-			/* Echoes count as sent (on completion), not as received. */
-			if (!vcanbus_skb_cb(skb)->echo &&
-			    !(cfd->can_id & CAN_ERR_FLAG)) {
-				stats->rx_packets++;
-				if (!(cfd->can_id & CAN_RTR_FLAG))
-					stats->rx_bytes += cfd->len;
-			}
-			netif_receive_skb(skb);
-			done++;
+		skb = vcanbus_rxq_take(node, &lost);
+		if (!skb) {
+			if (!lost)
+				break;
+			stats->rx_dropped++;
+			continue;
 		}
+		cfd = (struct canfd_frame *)skb->data;
+		/* Echoes count as sent (on completion), not as received. */
+		if (!vcanbus_skb_cb(skb)->echo && !(cfd->can_id & CAN_ERR_FLAG)) {
+			stats->rx_packets++;
+			if (!(cfd->can_id & CAN_RTR_FLAG))
+				stats->rx_bytes += cfd->len;
+		}
+		netif_receive_skb(skb);
+		done++;
 	}
 	if (done < budget)
 		napi_complete_done(napi, done);
 
 	/* The bus may be waiting for room in this queue. */
-	if (skb_queue_len_lockless(&node->rxq) <= VCANBUS_RXQ_LEN / 2)
+	if (vcanbus_rxq_len(&node->rxq) <= VCANBUS_RXQ_LEN / 2)
 		vcanbus_bus_kick(node->bus);
 	return done;
 }
@@ -340,7 +432,7 @@ static int vcanbus_node_stop(struct net_device *ndev)
 
 	/* Nothing is queued to it any more: deliver nothing after close. */
 	napi_disable(&node->napi);
-	skb_queue_purge(&node->rxq);
+	vcanbus_rxq_purge(node);
 	close_candev(ndev);
 	return 0;
 }
@@ -433,7 +525,6 @@ static void vcanbus_node_setup(struct vcanbus_node *node)
 	INIT_LIST_HEAD(&node->run_list);
 	INIT_LIST_HEAD(&node->pend_list);
 	skb_queue_head_init(&node->txq);
-	skb_queue_head_init(&node->rxq);
 	netif_napi_add(ndev, &node->napi, vcanbus_node_poll);
 }
 
@@ -463,6 +554,12 @@ struct vcanbus_node *vcanbus_node_create(struct vcanbus_bus *bus,
 	node = netdev_priv(ndev);
 	node->ndev = ndev;
 	node->bus = bus;
+	node->rxq.slot = kcalloc(VCANBUS_RXQ_SIZE, sizeof(*node->rxq.slot),
+				 GFP_KERNEL);
+	if (!node->rxq.slot) {
+		err = -ENOMEM;
+		goto err_free;
+	}
 	strscpy(ndev->name, name, IFNAMSIZ);
 	dev_net_set(ndev, net);
 	vcanbus_node_setup(node);
@@ -485,6 +582,8 @@ err_unlist:
 	spin_lock_bh(&bus->lock);
 	list_del(&node->bus_list);
 	spin_unlock_bh(&bus->lock);
+	kfree(node->rxq.slot);
+err_free:
 	free_candev(ndev);
 	return ERR_PTR(err);
 }
@@ -505,5 +604,6 @@ void vcanbus_node_destroy(struct vcanbus_node *node)
 /* The configfs item's release: the last reference to the node is gone. */
 void vcanbus_node_free(struct vcanbus_node *node)
 {
+	kfree(node->rxq.slot);
 	free_candev(node->ndev);
 }

@@ -46,9 +46,11 @@
  * A receive queue holds at most this many frames. When a frame would not
  * fit into one of its receivers' queues, the bus holds it back (and so the
  * senders' queues stop) until that receiver's NAPI poll has made room: the
- * driver never drops a frame a receiver should get.
+ * driver never drops a frame a receiver should get. Error frames may take
+ * it up to twice that (errors.c), its size.
  */
 #define VCANBUS_RXQ_LEN		1024
+#define VCANBUS_RXQ_SIZE	(2 * VCANBUS_RXQ_LEN)
 #define VCANBUS_NAPI_WEIGHT	64
 
 enum vcanbus_timing {
@@ -75,6 +77,12 @@ struct vcanbus_bus_stats {
 	u64 arbitration_lost;	/* lost arbitrations, all nodes together */
 	u64 errors;		/* frames ended by an error */
 	u64 slipped_ns;		/* bus time skipped: the host fell behind */
+};
+
+/* A frame's bytes, Classical or CAN FD. */
+union vcanbus_frame {
+	struct can_frame cc;
+	struct canfd_frame fd;
 };
 
 struct vcanbus_bus;
@@ -173,6 +181,34 @@ struct vcanbus_bit_times {
 	u64 data_sp;
 };
 
+/*
+ * A node's receive queue: a ring of what its NAPI poll hands to the stack,
+ * in bus order. Each entry is an skb of the node's own (an echo, an error
+ * frame) or, tagged with VCANBUS_RXQ_SHARED, a received frame's skb that
+ * all its receivers share (vcanbus_deliver()): the poll takes its clone of
+ * it and drops the reference. One producer, the bus under its lock, and
+ * one consumer, the node's NAPI poll (or ndo_stop once that is off): head
+ * and tail are each written by one side, published with release and read
+ * with acquire, so neither takes a lock.
+ */
+struct vcanbus_rxq {
+	void **slot;			/* VCANBUS_RXQ_SIZE entries */
+	unsigned int head;		/* next to fill: the bus's */
+	unsigned int tail;		/* next to take: the poll's */
+};
+
+#define VCANBUS_RXQ_SHARED	1UL
+
+/*
+ * Entries in @q, read locklessly: on the bus's side an upper bound, as the
+ * poll may have taken more since.
+ */
+static inline unsigned int vcanbus_rxq_len(const struct vcanbus_rxq *q)
+{
+	/* pairs with the release of the tail in vcanbus_rxq_take() */
+	return READ_ONCE(q->head) - smp_load_acquire(&q->tail);
+}
+
 struct vcanbus_node {
 	struct can_priv can;		/* first: can-dev's private data */
 	struct net_device *ndev;
@@ -206,7 +242,7 @@ struct vcanbus_node {
 	unsigned int tx_mailboxes;
 	enum vcanbus_tx_order tx_order;
 
-	struct sk_buff_head rxq;	/* frames for the stack, in bus order */
+	struct vcanbus_rxq rxq;		/* frames for the stack, in bus order */
 	bool rx_overrun;		/* under bus->lock: it lost a frame and
 					 * has not received one since
 					 */
@@ -235,6 +271,7 @@ struct vcanbus_skb_cb {
 	u64 seq;			/* in a mailbox: arrival order */
 	ktime_t queued;			/* in a mailbox: since (CLOCK_MONOTONIC) */
 	bool echo;			/* on an rxq: the sender's own frame */
+	int iif;			/* a received frame: its sending node */
 };
 
 static inline struct vcanbus_skb_cb *vcanbus_skb_cb(struct sk_buff *skb)
@@ -243,12 +280,6 @@ static inline struct vcanbus_skb_cb *vcanbus_skb_cb(struct sk_buff *skb)
 	return (struct vcanbus_skb_cb *)skb->cb;
 }
 
-/* A frame's bytes, Classical or CAN FD. */
-union vcanbus_frame {
-	struct can_frame cc;
-	struct canfd_frame fd;
-};
-
 /*
  * A completed frame on its way to the receiving nodes and back to its
  * sender (bus.c): made once per frame, then handed to each receiver.
@@ -256,8 +287,7 @@ union vcanbus_frame {
 struct vcanbus_delivery {
 	struct vcanbus_node *tx;
 	struct sk_buff *skb;		/* the sender's, off its txq: the echo */
-	union vcanbus_frame wire;	/* what the wire carried of it */
-	bool wire_is_skb;		/* the skb's bytes are exactly that */
+	struct sk_buff *rx_skb;		/* the receivers', made for the first */
 	bool fd;
 	ktime_t end;			/* end of frame, CLOCK_REALTIME */
 };
@@ -299,6 +329,8 @@ struct vcanbus_node *vcanbus_node_create(struct vcanbus_bus *bus,
 void vcanbus_node_destroy(struct vcanbus_node *node);
 void vcanbus_node_free(struct vcanbus_node *node);
 void vcanbus_node_queue_rx(struct vcanbus_node *node, struct sk_buff *skb);
+void vcanbus_node_queue_shared(struct vcanbus_node *node,
+			       struct sk_buff *skb);
 void vcanbus_node_set_rx_hold(struct vcanbus_node *node, bool hold);
 void vcanbus_node_wake(struct vcanbus_node *node);
 
