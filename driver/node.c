@@ -144,7 +144,7 @@ static void vcanbus_rxq_put(struct vcanbus_node *node, void *entry)
 
 /*
  * The bus queues, under its lock: an skb (echo, error frame) here, a
- * received frame with vcanbus_node_queue_frame(). The bus checks room
+ * received frame with vcanbus_node_queue_shared(). The bus checks room
  * before (vcanbus_bus_room(), errors.c); a full queue, which those
  * checks never let happen, would lose the frame rather than overwrite one.
  */
@@ -239,7 +239,11 @@ static struct sk_buff *vcanbus_rxq_take(struct vcanbus_node *node, bool *lost)
 	return skb;
 }
 
-/* Empties the queue of a node that is down: its poll is off. */
+/*
+ * Empties the queue of a node that is down: its poll is off. (It makes
+ * the clones it frees: a node goes down rarely, and one way to take an
+ * entry is one to get right.)
+ */
 static void vcanbus_rxq_purge(struct vcanbus_node *node)
 {
 	struct sk_buff *skb;
