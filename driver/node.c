@@ -130,50 +130,41 @@ void vcanbus_node_tx_frame(const struct vcanbus_node *tx,
 	}
 }
 
-/* Puts @entry at the head of the node's receive queue and wakes its poll. */
-static void vcanbus_rxq_put(struct vcanbus_node *node, void *entry)
+/*
+ * The bus queues, under its lock: an skb of the node's own (echo, error
+ * frame) with vcanbus_node_queue_rx(), a received frame's shared skb with
+ * vcanbus_node_queue_shared() (@tag VCANBUS_RXQ_SHARED: the reference goes
+ * to the queue and on to the poll). Then it wakes the poll. The bus checks
+ * room before (vcanbus_bus_room(), errors.c); a full queue, which those
+ * checks never let happen, would lose the frame rather than overwrite one.
+ */
+static void vcanbus_rxq_add(struct vcanbus_node *node, struct sk_buff *skb,
+			    unsigned long tag)
 {
 	struct vcanbus_rxq *q = &node->rxq;
 	unsigned int head = q->head;
 
-	q->slot[head % VCANBUS_RXQ_SIZE] = entry;
-	/* The entry (and the frame it names) before the new head. */
-	smp_store_release(&q->head, head + 1);
-	napi_schedule(&node->napi);
-}
-
-/*
- * The bus queues, under its lock: an skb (echo, error frame) here, a
- * received frame with vcanbus_node_queue_shared(). The bus checks room
- * before (vcanbus_bus_room(), errors.c); a full queue, which those
- * checks never let happen, would lose the frame rather than overwrite one.
- */
-void vcanbus_node_queue_rx(struct vcanbus_node *node, struct sk_buff *skb)
-{
 	lockdep_assert_held(&node->bus->lock);
 
-	if (unlikely(vcanbus_rxq_len(&node->rxq) >= VCANBUS_RXQ_SIZE)) {
+	if (unlikely(vcanbus_rxq_len(q) >= VCANBUS_RXQ_SIZE)) {
 		node->ndev->stats.rx_dropped++;
 		kfree_skb(skb);
 		return;
 	}
-	vcanbus_rxq_put(node, skb);
+	q->slot[head % VCANBUS_RXQ_SIZE] = (void *)((unsigned long)skb | tag);
+	/* The entry (and the skb it names) before the new head. */
+	smp_store_release(&q->head, head + 1);
+	napi_schedule(&node->napi);
 }
 
-/*
- * @skb, a received frame's, shared by its receivers: its reference goes
- * to the queue (and on to the poll).
- */
+void vcanbus_node_queue_rx(struct vcanbus_node *node, struct sk_buff *skb)
+{
+	vcanbus_rxq_add(node, skb, 0);
+}
+
 void vcanbus_node_queue_shared(struct vcanbus_node *node, struct sk_buff *skb)
 {
-	lockdep_assert_held(&node->bus->lock);
-
-	if (unlikely(vcanbus_rxq_len(&node->rxq) >= VCANBUS_RXQ_SIZE)) {
-		node->ndev->stats.rx_dropped++;
-		consume_skb(skb);
-		return;
-	}
-	vcanbus_rxq_put(node, (void *)((unsigned long)skb | VCANBUS_RXQ_SHARED));
+	vcanbus_rxq_add(node, skb, VCANBUS_RXQ_SHARED);
 }
 
 /*
