@@ -408,7 +408,7 @@ def main():
           '(QEMU; "QEMU TCG CPU" means software emulation, no KVM)',
           f'* {time.strftime("%Y-%m-%d", time.gmtime())}; {INFO["repeat"]} '
           'runs of each 1 → 1 instant-timing figure, 3 of the others '
-          '(queueing: one run of 20 s)\n']
+          '(queueing: one run of 20 s, busload one of 10 s)\n']
     missing = [b for b in ('instant', 'scale', 'wire', 'queueing', 'busload',
                            'bridge')
                if not pick(runs, bench=b)]
