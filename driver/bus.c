@@ -6,7 +6,8 @@
  * and how it ends is the timing's (instant.c, wire.c), which calls in here.
  *
  * Everything here runs under bus->lock, which is only ever taken with
- * bottom halves disabled (xmit, NAPI poll, process context with _bh).
+ * bottom halves disabled (xmit, NAPI poll, process context with _bh), but
+ * for the senders' posting of frames, which takes only bus->inbox_lock.
  */
 #include <linux/can/dev.h>
 #include <linux/can/length.h>
@@ -17,14 +18,144 @@
 /* Numbers for the frames whose clones share a headroom (compat.h). */
 static atomic_t vcanbus_skb_numbers = ATOMIC_INIT(0);
 
+/*
+ * A holder of the bus lock runs the bus at most this many times more for
+ * frames posted meanwhile, then hands that to a work: a sender on another
+ * CPU that keeps posting does not keep it in bottom-half context for ever.
+ */
+#define VCANBUS_HANDOFF_RUNS	16
+
+static void vcanbus_bus_run_work(struct work_struct *work)
+{
+	struct vcanbus_bus *bus = container_of(work, struct vcanbus_bus,
+					       run_work);
+
+	vcanbus_bus_lock_bh(bus);
+	vcanbus_bus_run(bus);
+	vcanbus_bus_unlock_bh(bus);
+}
+
 void vcanbus_bus_init(struct vcanbus_bus *bus)
 {
 	spin_lock_init(&bus->lock);
 	INIT_LIST_HEAD(&bus->nodes);
 	INIT_LIST_HEAD(&bus->running);
 	INIT_LIST_HEAD(&bus->pending);
+	INIT_LIST_HEAD(&bus->crowded);
+	spin_lock_init(&bus->inbox_lock);
+	__skb_queue_head_init(&bus->inbox);
+	INIT_WORK(&bus->run_work, vcanbus_bus_run_work);
 	vcanbus_bus_set_timing(bus, VCANBUS_TIMING_WIRE);
 	vcanbus_wire_init(bus);
+}
+
+/*
+ * The bus goes; it has no nodes, so nothing is posted any more, and once
+ * the wire's timer and work are stopped nothing queues the run work.
+ */
+void vcanbus_bus_exit(struct vcanbus_bus *bus)
+{
+	vcanbus_wire_exit(bus);
+	cancel_work_sync(&bus->run_work);
+	WARN_ON_ONCE(!skb_queue_empty(&bus->inbox));
+}
+
+void vcanbus_bus_lock_bh(struct vcanbus_bus *bus)
+	__acquires(&bus->lock)
+{
+	spin_lock_bh(&bus->lock);
+}
+
+/*
+ * Runs the bus for frames posted without its lock (vcanbus_node_post_tx()),
+ * unless another CPU holds it: then that one does when it lets it go. The
+ * poster marks them handed off, then tries the lock; a holder lets the
+ * lock go, then looks at the mark: the full barrier on both sides between
+ * the two makes either the try succeed or the look see the mark.
+ */
+static void vcanbus_bus_run_handed_off(struct vcanbus_bus *bus)
+{
+	unsigned int runs;
+
+	for (runs = 0; runs < VCANBUS_HANDOFF_RUNS; runs++) {
+		smp_mb();	/* the lock let go or the mark set, then the look */
+		if (!READ_ONCE(bus->handed_off) || !spin_trylock(&bus->lock))
+			return;
+		vcanbus_bus_run(bus);
+		spin_unlock(&bus->lock);
+	}
+	if (READ_ONCE(bus->handed_off))
+		queue_work(system_highpri_wq, &bus->run_work);
+}
+
+/* Releases the bus lock, bottom halves disabled; runs what was handed off. */
+void vcanbus_bus_unlock(struct vcanbus_bus *bus)
+	__releases(&bus->lock)
+{
+	spin_unlock(&bus->lock);
+	vcanbus_bus_run_handed_off(bus);
+}
+
+void vcanbus_bus_unlock_bh(struct vcanbus_bus *bus)
+	__releases(&bus->lock)
+{
+	vcanbus_bus_unlock(bus);
+	local_bh_enable();
+}
+
+/**
+ * vcanbus_node_post_tx() - a frame from @node's xmit for a mailbox
+ * @node: the sender; its queue is stopped when its mailboxes are full
+ * @skb: the frame
+ *
+ * It is numbered and timed in the order the senders post. It runs the bus
+ * unless another CPU holds its lock: a sender does not wait while another
+ * completes frames, the holder takes its frame over.
+ */
+void vcanbus_node_post_tx(struct vcanbus_node *node, struct sk_buff *skb)
+{
+	struct vcanbus_bus *bus = node->bus;
+
+	spin_lock(&bus->inbox_lock);
+	vcanbus_skb_cb(skb)->seq = bus->seq++;
+	vcanbus_skb_cb(skb)->queued = ktime_get();
+	__skb_queue_tail(&bus->inbox, skb);
+	/* The bus changes txq under its lock alone; it wakes under this. */
+	if (++node->posted + skb_queue_len_lockless(&node->txq) >=
+	    node->tx_mailboxes)
+		netif_stop_queue(node->ndev);
+	spin_unlock(&bus->inbox_lock);
+
+	WRITE_ONCE(bus->handed_off, true);
+	vcanbus_bus_run_handed_off(bus);
+}
+
+/**
+ * vcanbus_bus_take_inbox() - the posted frames into their mailboxes
+ * @bus: the bus, its lock held
+ *
+ * Return: the time now, read with the inbox locked: a frame posted later
+ * than this take was queued later than that.
+ */
+ktime_t vcanbus_bus_take_inbox(struct vcanbus_bus *bus)
+{
+	struct vcanbus_node *node;
+	struct sk_buff *skb;
+	ktime_t now;
+
+	lockdep_assert_held(&bus->lock);
+
+	/* A post after this either is taken below or sets it again. */
+	WRITE_ONCE(bus->handed_off, false);
+	spin_lock(&bus->inbox_lock);
+	while ((skb = __skb_dequeue(&bus->inbox))) {
+		node = netdev_priv(skb->dev);
+		node->posted--;
+		vcanbus_node_queue_tx(node, skb);
+	}
+	now = ktime_get();
+	spin_unlock(&bus->inbox_lock);
+	return now;
 }
 
 /*
@@ -124,18 +255,36 @@ bool vcanbus_receives(const struct vcanbus_node *rx,
 static bool vcanbus_deliverable(struct vcanbus_bus *bus,
 				struct vcanbus_node *tx, bool fd)
 {
-	struct vcanbus_node *rx;
+	struct vcanbus_node *rx, *tmp;
+	unsigned int len;
 
 	if (bus->rx_overflow == VCANBUS_RX_OVERRUN)
 		return vcanbus_rxq_len(&tx->rxq) < VCANBUS_RXQ_LEN;
-	list_for_each_entry(rx, &bus->running, run_list) {
-		unsigned int need = (rx == tx) ? 2 : 1;
-
-		if ((rx == tx || vcanbus_receives(rx, tx, fd)) &&
-		    vcanbus_rxq_len(&rx->rxq) + need > VCANBUS_RXQ_LEN)
+	/* Only a crowded node can lack room (vcanbus_node_crowded()). */
+	list_for_each_entry_safe(rx, tmp, &bus->crowded, crowd_list) {
+		len = vcanbus_rxq_len(&rx->rxq);
+		if (len + 2 <= VCANBUS_RXQ_LEN) {
+			list_del_init(&rx->crowd_list);	/* its poll made room */
+			continue;
+		}
+		if (rx == tx ? len + 2 > VCANBUS_RXQ_LEN :
+		    vcanbus_receives(rx, tx, fd) && len + 1 > VCANBUS_RXQ_LEN)
 			return false;
 	}
 	return true;
+}
+
+/*
+ * @node's receive queue holds @len entries now: if that leaves no room
+ * for two more, it goes on the bus's crowded list (until its poll has
+ * made room and vcanbus_deliverable() sees it).
+ */
+void vcanbus_node_crowded(struct vcanbus_node *node, unsigned int len)
+{
+	lockdep_assert_held(&node->bus->lock);
+
+	if (len + 2 > VCANBUS_RXQ_LEN && list_empty(&node->crowd_list))
+		list_add_tail(&node->crowd_list, &node->bus->crowded);
 }
 
 /**
@@ -306,8 +455,9 @@ void vcanbus_delivery_end(struct vcanbus_bus *bus, struct vcanbus_delivery *d)
  */
 void vcanbus_bus_run(struct vcanbus_bus *bus)
 {
-	lockdep_assert_held(&bus->lock);
-	bus->ops->run(bus);
+	ktime_t now = vcanbus_bus_take_inbox(bus);
+
+	bus->ops->run(bus, now);
 }
 
 /* @node stops or goes bus-off: a frame of its own on the bus is cut off. */
@@ -332,7 +482,7 @@ void vcanbus_bus_kick(struct vcanbus_bus *bus)
 	smp_mb();	/* the room made, then the look: vcanbus_bus_room() */
 	if (!READ_ONCE(bus->stalled))
 		return;
-	spin_lock_bh(&bus->lock);
+	vcanbus_bus_lock_bh(bus);
 	vcanbus_bus_run(bus);
-	spin_unlock_bh(&bus->lock);
+	vcanbus_bus_unlock_bh(bus);
 }

@@ -156,7 +156,7 @@ static ssize_t vcanbus_node_bus_off_store(struct config_item *item,
 		return err;
 	if (!off)
 		return -EINVAL;		/* leaving bus-off is a restart */
-	spin_lock_bh(&node->bus->lock);
+	vcanbus_bus_lock_bh(node->bus);
 	if (!node->running)
 		err = -ENETDOWN;
 	else if (node->can.state != CAN_STATE_BUS_OFF)
@@ -164,7 +164,7 @@ static ssize_t vcanbus_node_bus_off_store(struct config_item *item,
 	/* The bus may have stalled on room in this node's queue. */
 	if (!err)
 		vcanbus_bus_run(node->bus);
-	spin_unlock_bh(&node->bus->lock);
+	vcanbus_bus_unlock_bh(node->bus);
 	return err ?: len;
 }
 
@@ -224,7 +224,7 @@ static ssize_t vcanbus_bus_set_down(struct vcanbus_bus *bus,
 	ssize_t ret = len;
 
 	rtnl_lock();
-	spin_lock_bh(&bus->lock);
+	vcanbus_bus_lock_bh(bus);
 	list_for_each_entry(node, &bus->nodes, bus_list) {
 		if (node->running) {
 			ret = -EBUSY;
@@ -233,7 +233,7 @@ static ssize_t vcanbus_bus_set_down(struct vcanbus_bus *bus,
 	}
 	if (ret > 0)
 		set(bus, value);
-	spin_unlock_bh(&bus->lock);
+	vcanbus_bus_unlock_bh(bus);
 	rtnl_unlock();
 	return ret;
 }
@@ -294,9 +294,9 @@ static ssize_t vcanbus_bus_stat_show(struct config_item *item, char *page,
 	struct vcanbus_bus *bus = to_vcanbus_bus(item);
 	u64 value;
 
-	spin_lock_bh(&bus->lock);
+	vcanbus_bus_lock_bh(bus);
 	value = *(u64 *)((char *)&bus->stats + offset);
-	spin_unlock_bh(&bus->lock);
+	vcanbus_bus_unlock_bh(bus);
 	return sysfs_emit(page, "%llu\n", value);
 }
 
@@ -363,9 +363,9 @@ static ssize_t vcanbus_bus_bit_error_ppm_store(struct config_item *item,
 		return err;
 	if (ppm > 1000000)
 		return -EINVAL;
-	spin_lock_bh(&bus->lock);
+	vcanbus_bus_lock_bh(bus);
 	bus->wire.bit_error_ppm = ppm;
-	spin_unlock_bh(&bus->lock);
+	vcanbus_bus_unlock_bh(bus);
 	return len;
 }
 
@@ -385,9 +385,9 @@ static ssize_t vcanbus_bus_seed_store(struct config_item *item,
 	err = kstrtou32(page, 0, &seed);
 	if (err)
 		return err;
-	spin_lock_bh(&bus->lock);
+	vcanbus_bus_lock_bh(bus);
 	vcanbus_wire_set_seed(bus, seed);
-	spin_unlock_bh(&bus->lock);
+	vcanbus_bus_unlock_bh(bus);
 	return len;
 }
 
@@ -432,7 +432,7 @@ static void vcanbus_bus_release(struct config_item *item)
 	struct vcanbus_bus *bus = to_vcanbus_bus(item);
 
 	/* No node is left, but the end of a cut-off frame may be pending. */
-	vcanbus_wire_exit(bus);
+	vcanbus_bus_exit(bus);
 	kfree(bus);
 }
 

@@ -34,7 +34,7 @@ static struct vcanbus_node *vcanbus_instant_next(struct vcanbus_bus *bus,
 }
 
 /* Completes frames until the mailboxes are empty or a receiver is full. */
-static void vcanbus_instant_run(struct vcanbus_bus *bus)
+static void vcanbus_instant_run(struct vcanbus_bus *bus, ktime_t now)
 {
 	struct vcanbus_delivery d;
 	struct vcanbus_node *tx, *rx;

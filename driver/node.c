@@ -143,10 +143,11 @@ static void vcanbus_rxq_add(struct vcanbus_node *node, struct sk_buff *skb,
 {
 	struct vcanbus_rxq *q = &node->rxq;
 	unsigned int head = q->head;
+	unsigned int len = vcanbus_rxq_len(q);
 
 	lockdep_assert_held(&node->bus->lock);
 
-	if (unlikely(vcanbus_rxq_len(q) >= VCANBUS_RXQ_SIZE)) {
+	if (unlikely(len >= VCANBUS_RXQ_SIZE)) {
 		node->ndev->stats.rx_dropped++;
 		kfree_skb(skb);
 		return;
@@ -154,6 +155,8 @@ static void vcanbus_rxq_add(struct vcanbus_node *node, struct sk_buff *skb,
 	q->slot[head % VCANBUS_RXQ_SIZE] = (void *)((unsigned long)skb | tag);
 	/* The entry (and the skb it names) before the new head. */
 	smp_store_release(&q->head, head + 1);
+	if (node->running)
+		vcanbus_node_crowded(node, len + 1);
 	napi_schedule(&node->napi);
 }
 
@@ -319,7 +322,6 @@ static bool vcanbus_tx_invalid(struct vcanbus_node *node, struct sk_buff *skb)
 static netdev_tx_t vcanbus_node_xmit(struct sk_buff *skb, struct net_device *ndev)
 {
 	struct vcanbus_node *node = netdev_priv(ndev);
-	struct vcanbus_bus *bus = node->bus;
 
 	if (can_dev_dropped_skb(ndev, skb))
 		return NETDEV_TX_OK;
@@ -338,15 +340,7 @@ static netdev_tx_t vcanbus_node_xmit(struct sk_buff *skb, struct net_device *nde
 	skb->ip_summed = CHECKSUM_UNNECESSARY;
 	skb_tx_timestamp(skb);
 
-	spin_lock(&bus->lock);
-	vcanbus_skb_cb(skb)->seq = bus->seq++;
-	vcanbus_skb_cb(skb)->queued = ktime_get();
-	vcanbus_node_queue_tx(node, skb);
-	if (skb_queue_len(&node->txq) >= node->tx_mailboxes)
-		netif_stop_queue(ndev);
-	vcanbus_bus_run(bus);
-	spin_unlock(&bus->lock);
-
+	vcanbus_node_post_tx(node, skb);
 	return NETDEV_TX_OK;
 }
 
@@ -362,11 +356,11 @@ static int vcanbus_node_open(struct net_device *ndev)
 
 	vcanbus_node_set_bit_times(node);
 	napi_enable(&node->napi);
-	spin_lock_bh(&bus->lock);
+	vcanbus_bus_lock_bh(bus);
 	vcanbus_err_reset(node);
 	node->running = true;
 	list_add_tail(&node->run_list, &bus->running);
-	spin_unlock_bh(&bus->lock);
+	vcanbus_bus_unlock_bh(bus);
 	netif_start_queue(ndev);
 	return 0;
 }
@@ -384,6 +378,8 @@ static void vcanbus_node_abort_tx(struct vcanbus_node *node, bool restart)
 
 	lockdep_assert_held(&node->bus->lock);
 
+	/* Its frames posted but not yet taken are in its mailboxes after. */
+	vcanbus_bus_take_inbox(node->bus);
 	vcanbus_bus_cut(node->bus, node);
 	list_del_init(&node->pend_list);
 	while ((skb = __skb_dequeue(&node->txq))) {
@@ -402,12 +398,18 @@ static void vcanbus_node_abort_tx(struct vcanbus_node *node, bool restart)
  */
 void vcanbus_node_wake(struct vcanbus_node *node)
 {
-	lockdep_assert_held(&node->bus->lock);
+	struct vcanbus_bus *bus = node->bus;
 
-	if (netif_queue_stopped(node->ndev) && node->running &&
-	    node->can.state != CAN_STATE_BUS_OFF &&
-	    skb_queue_len(&node->txq) < node->tx_mailboxes)
+	lockdep_assert_held(&bus->lock);
+
+	if (!node->running || node->can.state == CAN_STATE_BUS_OFF)
+		return;
+	/* Its xmit stops the queue under inbox_lock (vcanbus_node_post_tx()). */
+	spin_lock(&bus->inbox_lock);
+	if (netif_queue_stopped(node->ndev) &&
+	    node->posted + skb_queue_len(&node->txq) < node->tx_mailboxes)
 		netif_wake_queue(node->ndev);
+	spin_unlock(&bus->inbox_lock);
 }
 
 static int vcanbus_node_stop(struct net_device *ndev)
@@ -416,14 +418,15 @@ static int vcanbus_node_stop(struct net_device *ndev)
 	struct vcanbus_bus *bus = node->bus;
 
 	netif_stop_queue(ndev);
-	spin_lock_bh(&bus->lock);
+	vcanbus_bus_lock_bh(bus);
 	node->running = false;
 	list_del_init(&node->run_list);
+	list_del_init(&node->crowd_list);
 	vcanbus_node_abort_tx(node, false);
 	node->can.state = CAN_STATE_STOPPED;
 	/* The bus may have waited for room in this node's queue. */
 	vcanbus_bus_run(bus);
-	spin_unlock_bh(&bus->lock);
+	vcanbus_bus_unlock_bh(bus);
 
 	/* Nothing is queued to it any more: deliver nothing after close. */
 	napi_disable(&node->napi);
@@ -463,7 +466,7 @@ static int vcanbus_node_set_mode(struct net_device *ndev, enum can_mode mode)
 	 * then error active with counters cleared. restart-ms's work may
 	 * come after ndo_stop has stopped the node: that stays stopped.
 	 */
-	spin_lock_bh(&node->bus->lock);
+	vcanbus_bus_lock_bh(node->bus);
 	if (node->running) {
 		vcanbus_node_abort_tx(node, true);
 		vcanbus_err_reset(node);
@@ -474,7 +477,7 @@ static int vcanbus_node_set_mode(struct net_device *ndev, enum can_mode mode)
 	} else {
 		err = -ENETDOWN;
 	}
-	spin_unlock_bh(&node->bus->lock);
+	vcanbus_bus_unlock_bh(node->bus);
 	return err;
 }
 
@@ -484,10 +487,10 @@ static int vcanbus_node_get_berr_counter(const struct net_device *ndev,
 	struct vcanbus_node *node = netdev_priv(ndev);
 
 	/* Errors happen in wire timing only; instant keeps them at 0. */
-	spin_lock_bh(&node->bus->lock);
+	vcanbus_bus_lock_bh(node->bus);
 	bec->txerr = node->tec;
 	bec->rxerr = node->rec;
-	spin_unlock_bh(&node->bus->lock);
+	vcanbus_bus_unlock_bh(node->bus);
 	return 0;
 }
 
@@ -519,6 +522,7 @@ static void vcanbus_node_setup(struct vcanbus_node *node)
 	node->tx_order = VCANBUS_TX_FIFO;
 	INIT_LIST_HEAD(&node->run_list);
 	INIT_LIST_HEAD(&node->pend_list);
+	INIT_LIST_HEAD(&node->crowd_list);
 	skb_queue_head_init(&node->txq);
 	netif_napi_add(ndev, &node->napi, vcanbus_node_poll);
 }
@@ -564,9 +568,9 @@ struct vcanbus_node *vcanbus_node_create(struct vcanbus_bus *bus,
 	 * On the bus before it can be opened, so that its first frame finds
 	 * it there; until then it neither sends nor receives.
 	 */
-	spin_lock_bh(&bus->lock);
+	vcanbus_bus_lock_bh(bus);
 	list_add_tail(&node->bus_list, &bus->nodes);
-	spin_unlock_bh(&bus->lock);
+	vcanbus_bus_unlock_bh(bus);
 
 	err = register_candev(ndev);
 	if (err)
@@ -574,9 +578,9 @@ struct vcanbus_node *vcanbus_node_create(struct vcanbus_bus *bus,
 	return node;
 
 err_unlist:
-	spin_lock_bh(&bus->lock);
+	vcanbus_bus_lock_bh(bus);
 	list_del(&node->bus_list);
-	spin_unlock_bh(&bus->lock);
+	vcanbus_bus_unlock_bh(bus);
 	kfree(node->rxq.slot);
 err_free:
 	free_candev(ndev);
@@ -591,9 +595,9 @@ void vcanbus_node_destroy(struct vcanbus_node *node)
 	/* Closes it first if it is up: nothing is queued to it after this. */
 	unregister_candev(node->ndev);
 
-	spin_lock_bh(&bus->lock);
+	vcanbus_bus_lock_bh(bus);
 	list_del(&node->bus_list);
-	spin_unlock_bh(&bus->lock);
+	vcanbus_bus_unlock_bh(bus);
 }
 
 /* The configfs item's release: the last reference to the node is gone. */

@@ -6,8 +6,10 @@
  * is an emulated wire. A node (struct vcanbus_node, the private data of a
  * candev, a configfs group inside its bus) is a CAN controller on it.
  *
- * Data path: ndo_start_xmit puts a frame into one of the node's transmit
- * mailboxes (node->txq) and runs the bus. The bus core (bus.c) keeps the
+ * Data path: ndo_start_xmit posts a frame to the bus's inbox and runs the
+ * bus if its lock is free; else the holder of the lock takes it into one of
+ * the node's transmit mailboxes (node->txq) and runs the bus for it, as a
+ * qdisc's owner runs it for the CPUs that enqueue. The bus core (bus.c) keeps the
  * mailboxes, the room in the receive queues and the delivery; when a frame
  * goes and how long it takes is the bus's timing, one of two backends
  * behind struct vcanbus_timing_ops: instant.c (at once, in arrival order)
@@ -19,8 +21,10 @@
  *
  * What the bus does per frame under its lock walks only the nodes that
  * are up (bus->running) to deliver, and only those with a frame in a
- * mailbox (bus->pending) to choose the next frame: nodes that are down
- * cost nothing, and a node's bit times are taken once, when it comes up.
+ * mailbox (bus->pending) to choose the next frame, and only those whose
+ * receive queue is nearly full (bus->crowded) to see whether it has room:
+ * nodes that are down cost nothing, and a node's bit times are taken once,
+ * when it comes up.
  */
 #ifndef _VCANBUS_H
 #define _VCANBUS_H
@@ -94,8 +98,11 @@ struct vcanbus_node;
  * (vcanbus_delivery_*()) and calls nothing else of the core back.
  */
 struct vcanbus_timing_ops {
-	/* A frame was queued, or room was made: go on as far as it may. */
-	void (*run)(struct vcanbus_bus *bus);
+	/*
+	 * A frame was queued, or room was made: go on as far as it may.
+	 * Every frame posted by @now is in its node's mailboxes.
+	 */
+	void (*run)(struct vcanbus_bus *bus, ktime_t now);
 	/* @node stops or goes bus-off: its frame on the bus is cut off. */
 	void (*cut)(struct vcanbus_bus *bus, struct vcanbus_node *node);
 	/* @node restarts after bus-off: when it may take part again. */
@@ -154,6 +161,27 @@ struct vcanbus_bus {
 	struct list_head nodes;		/* all of them: vcanbus_node.bus_list */
 	struct list_head running;	/* those up: vcanbus_node.run_list */
 	struct list_head pending;	/* a frame in a mailbox: .pend_list */
+	/*
+	 * Up nodes whose receive queue may have no room for two more
+	 * entries (.crowd_list): every node that is that full is on it, so
+	 * the room for a frame is a look at these alone.
+	 */
+	struct list_head crowded;
+
+	/*
+	 * Frames posted by the senders' xmit, not yet in their mailboxes
+	 * (node->txq): a sender does not wait for the bus lock while another
+	 * CPU completes frames. Whoever holds the bus lock takes them
+	 * (vcanbus_bus_take_inbox()). inbox_lock, taken inside bus->lock or
+	 * alone, protects the inbox, seq and every node's posted count and
+	 * the stopping and waking of its queue for full mailboxes.
+	 */
+	spinlock_t inbox_lock;
+	struct sk_buff_head inbox;
+	u64 seq;			/* arrival order of frames in mailboxes */
+	/* frames posted since the last take: the lock holder runs the bus */
+	bool handed_off;
+	struct work_struct run_work;	/* a run for a holder out of turns */
 	/* changed only while every node is down: */
 	enum vcanbus_timing timing;
 	const struct vcanbus_timing_ops *ops;
@@ -164,7 +192,6 @@ struct vcanbus_bus {
 	 * lock, read without it by the NAPI polls that restart it.
 	 */
 	bool stalled;
-	u64 seq;			/* arrival order of frames in mailboxes */
 	struct vcanbus_bus_stats stats;
 	struct vcanbus_wire wire;
 };
@@ -221,9 +248,15 @@ struct vcanbus_node {
 	struct list_head pend_list;	/* in bus->pending while txq is not
 					 * empty
 					 */
+	struct list_head crowd_list;	/* in bus->crowded while up and
+					 * (maybe) nearly full
+					 */
 	bool running;			/* open: transmits and receives */
 	struct sk_buff_head txq;	/* filled mailboxes, in arrival order,
 					 * the one on the wire included
+					 */
+	unsigned int posted;		/* under inbox_lock: its frames in
+					 * bus->inbox, mailboxes filled too
 					 */
 	struct vcanbus_bit_times bt;	/* set while it is down */
 	struct sk_buff *contending;	/* wire.c, during an arbitration */
@@ -294,6 +327,13 @@ struct vcanbus_delivery {
 
 /* bus.c APIs (the core): */
 void vcanbus_bus_init(struct vcanbus_bus *bus);
+void vcanbus_bus_exit(struct vcanbus_bus *bus);
+/* The bus lock's, the unlocks running what senders handed off: */
+void vcanbus_bus_lock_bh(struct vcanbus_bus *bus) __acquires(&bus->lock);
+void vcanbus_bus_unlock(struct vcanbus_bus *bus) __releases(&bus->lock);
+void vcanbus_bus_unlock_bh(struct vcanbus_bus *bus) __releases(&bus->lock);
+ktime_t vcanbus_bus_take_inbox(struct vcanbus_bus *bus);
+void vcanbus_node_post_tx(struct vcanbus_node *node, struct sk_buff *skb);
 void vcanbus_bus_set_timing(struct vcanbus_bus *bus, enum vcanbus_timing timing);
 void vcanbus_bus_run(struct vcanbus_bus *bus);
 void vcanbus_bus_kick(struct vcanbus_bus *bus);
@@ -301,6 +341,7 @@ void vcanbus_bus_cut(struct vcanbus_bus *bus, struct vcanbus_node *node);
 void vcanbus_bus_restart(struct vcanbus_bus *bus, struct vcanbus_node *node);
 u64 vcanbus_arbitration_key(const struct sk_buff *skb);
 void vcanbus_node_queue_tx(struct vcanbus_node *node, struct sk_buff *skb);
+void vcanbus_node_crowded(struct vcanbus_node *node, unsigned int len);
 void vcanbus_node_unlink_tx(struct vcanbus_node *node, struct sk_buff *skb);
 struct sk_buff *vcanbus_node_next_tx(struct vcanbus_node *node, ktime_t by);
 bool vcanbus_receives(const struct vcanbus_node *rx,

@@ -708,10 +708,12 @@ static enum hrtimer_restart vcanbus_wire_timer(struct hrtimer *timer)
 	struct vcanbus_bus *bus = container_of(timer, struct vcanbus_bus,
 					       wire.timer);
 	bool restart;
+	ktime_t now;
 
 	spin_lock(&bus->lock);
-	restart = vcanbus_wire_schedule(bus, vcanbus_wire_advance(bus, ktime_get()));
-	spin_unlock(&bus->lock);
+	now = vcanbus_bus_take_inbox(bus);
+	restart = vcanbus_wire_schedule(bus, vcanbus_wire_advance(bus, now));
+	vcanbus_bus_unlock(bus);
 	return restart ? HRTIMER_RESTART : HRTIMER_NORESTART;
 }
 
@@ -721,14 +723,16 @@ static void vcanbus_wire_catch_up(struct work_struct *work)
 	struct vcanbus_bus *bus = container_of(work, struct vcanbus_bus,
 					       wire.catch_up);
 	struct vcanbus_wire *wire = &bus->wire;
+	ktime_t now;
 
-	spin_lock_bh(&bus->lock);
+	vcanbus_bus_lock_bh(bus);
 	wire->late = false;
+	now = vcanbus_bus_take_inbox(bus);
 	if (!wire->stopping &&
-	    vcanbus_wire_schedule(bus, vcanbus_wire_advance(bus, ktime_get())))
+	    vcanbus_wire_schedule(bus, vcanbus_wire_advance(bus, now)))
 		hrtimer_start(&wire->timer, hrtimer_get_expires(&wire->timer),
 			      HRTIMER_MODE_ABS_SOFT);
-	spin_unlock_bh(&bus->lock);
+	vcanbus_bus_unlock_bh(bus);
 }
 
 /*
@@ -738,10 +742,10 @@ static void vcanbus_wire_catch_up(struct work_struct *work)
  * frame may start earlier; if its callback runs already, that sees the
  * frame.
  */
-static void vcanbus_wire_run(struct vcanbus_bus *bus)
+static void vcanbus_wire_run(struct vcanbus_bus *bus, ktime_t now)
 {
 	struct vcanbus_wire *wire = &bus->wire;
-	ktime_t now = ktime_get(), next;
+	ktime_t next;
 
 	lockdep_assert_held(&bus->lock);
 
@@ -819,9 +823,9 @@ void vcanbus_wire_init(struct vcanbus_bus *bus)
  */
 void vcanbus_wire_exit(struct vcanbus_bus *bus)
 {
-	spin_lock_bh(&bus->lock);
+	vcanbus_bus_lock_bh(bus);
 	bus->wire.stopping = true;
-	spin_unlock_bh(&bus->lock);
+	vcanbus_bus_unlock_bh(bus);
 	cancel_work_sync(&bus->wire.catch_up);
 	hrtimer_cancel(&bus->wire.timer);
 }
