@@ -19,9 +19,10 @@
   busload   a 64-node bus at 1M: the same eight senders at 90 % load and 56
             receiving nodes, one of them read: every frame must arrive; its
             lateness after its end on the bus
-  profile   (not run by default) perf record -a of 1 -> 1 on a two-node and
-            on a 64-node bus, and of 1 -> 8: the most sampled functions of
-            each in $VCB_OUT/profile-*.txt, for docs/design.md
+  profile   (not run by default) perf record -a of 1 -> 1 and 1 -> 8 on a
+            64-node bus with the others up, of 1 -> 1 with them down, and of
+            busload's eight senders: the most sampled functions of each in
+            $VCB_OUT/profile-*.txt, for docs/design.md
   bridge    two hosts (namespaces, a veth pair), each with its own bus,
             joined by vcanbridge over UDP (pycan, cannelloni) and TCP:
             frames/s, one-way latency at a fixed rate, CPU time per frame
@@ -243,6 +244,8 @@ def wire():
 
 
 QUEUE_IDS = [0x10 * (i + 1) for i in range(8)]
+# busload: an ECU network of this many nodes at this bit rate and load.
+BUSLOAD_NODES, BUSLOAD_RATE, BUSLOAD_LOAD = 64, 1000000, 0.9
 
 
 def queueing():
@@ -262,14 +265,11 @@ def queueing():
     bus_remove('qb')
 
 
-def perf_flood(name, tx, rx):
-    """perf record -a of one flood; its most sampled functions go to
-    $VCB_OUT/profile-@name.txt."""
+def perf_record(name, argv):
+    """perf record -a of one run of a tool; its most sampled functions go
+    to $VCB_OUT/profile-@name.txt."""
     data = os.path.join(OUT, f'profile-{name}.data')
-    argv = [os.path.join(TOOLS, 'flood'), '--tx', tx, '--frames',
-            str(FRAMES // len(rx)), '--window', str(WINDOW)]
-    for r in rx:
-        argv += ['--rx', r]
+    argv = [os.path.join(TOOLS, argv[0])] + argv[1:]
     p = subprocess.run(['perf', 'record', '-a', '-e', 'cpu-clock', '-o', data,
                         '--'] + argv, capture_output=True, text=True)
     tap.ok(p.returncode == 0, f'profile {name}', p.stderr.strip())
@@ -279,6 +279,14 @@ def perf_flood(name, tx, rx):
                          capture_output=True, text=True)
     with open(os.path.join(OUT, f'profile-{name}.txt'), 'w') as f:
         f.write(p.stdout + rep.stdout)
+
+
+def perf_flood(name, tx, rx):
+    argv = ['flood', '--tx', tx, '--frames', str(FRAMES // len(rx)),
+            '--window', str(WINDOW)]
+    for r in rx:
+        argv += ['--rx', r]
+    perf_record(name, argv)
 
 
 def profile():
@@ -296,33 +304,43 @@ def profile():
     set_up(nodes[2:], False)
     perf_flood('1to1-62down', 'pb0', ['pb1'])
     bus_remove('pb')
+    # Eight senders at once (busload's): what waits for the bus lock.
+    perf_record('busload', busload_argv()[0])
+    bus_remove('qw')
+
+
+def busload_argv():
+    """busload's bus, qw, made; the queueing command line for it and the
+    frames/s it offers."""
+    bus_make('qw', 'wire')
+    argv = ['queueing', '--seconds', '10', '--rx', f'qw{BUSLOAD_NODES - 1}']
+    offered = 0
+    for i in range(BUSLOAD_NODES):
+        node_up('qw', f'qw{i}', 'bitrate', str(BUSLOAD_RATE))
+    for i, can_id in enumerate(QUEUE_IDS):
+        frame = dict(SAT_CC, can_id=can_id,
+                     data=bytes.fromhex('1122334455667788'))
+        per, bits = frame_ns(frame, BUSLOAD_RATE, None)
+        wire_ns = canbits.duration_ns(bits, BUSLOAD_RATE, None)
+        fps = BUSLOAD_LOAD / len(QUEUE_IDS) * 10**9 / per
+        offered += fps
+        argv += ['--tx', f'qw{i}:{can_id:03X}:{fps:.1f}:{round(wire_ns)}']
+    return argv, offered
 
 
 def busload():
     """An ECU network: 64 nodes on a 1 Mbit/s bus, 8 of them sending at
     90 % load together, 56 receiving; one receiver is read."""
-    bus_make('qw', 'wire')
-    load, rate, nodes = 0.9, 1000000, 64
-    argv = ['queueing', '--seconds', '10', '--rx', f'qw{nodes - 1}']
-    offered = 0
-    for i in range(nodes):
-        node_up('qw', f'qw{i}', 'bitrate', str(rate))
-    for i, can_id in enumerate(QUEUE_IDS):
-        frame = dict(SAT_CC, can_id=can_id,
-                     data=bytes.fromhex('1122334455667788'))
-        per, bits = frame_ns(frame, rate, None)
-        wire_ns = canbits.duration_ns(bits, rate, None)
-        fps = load / len(QUEUE_IDS) * 10**9 / per
-        offered += fps
-        argv += ['--tx', f'qw{i}:{can_id:03X}:{fps:.1f}:{round(wire_ns)}']
+    argv, offered = busload_argv()
 
     def bus_stats(res):
         for k in ('frames', 'slipped_ns', 'busy_ns'):
             with open(f'{CFS}/qw/{k}') as f:
                 res[f'bus_{k}'] = int(f.read())
-    tool(argv, f'busload: 64 nodes, 8 senders at 90 % load, {rate // 1000}k',
-         after=bus_stats, bench='busload', bitrate=rate, load=load,
-         nodes=nodes, offered_fps=offered)
+    tool(argv, f'busload: {BUSLOAD_NODES} nodes, 8 senders at '
+         f'{BUSLOAD_LOAD:.0%} load, {BUSLOAD_RATE // 1000}k',
+         after=bus_stats, bench='busload', bitrate=BUSLOAD_RATE,
+         load=BUSLOAD_LOAD, nodes=BUSLOAD_NODES, offered_fps=offered)
     bus_remove('qw')
 
 
