@@ -245,6 +245,58 @@ static void vcanbus_frame_walk(const struct canfd_frame *cf, bool fd, bool iso,
 	}
 }
 
+/*
+ * CAN XL, ISO 11898-1:2024, read from the two bit-level decoders that
+ * implement it independently and agree bit for bit (sigrok's CAN decoder
+ * with CAN XL, libsigrokdecode pull request 133; the Saleae CAN XL
+ * analyzer of xdvorakv) and from the kernel's uapi <linux/can.h> (DLC =
+ * length - 1, 1..2048 bytes):
+ *
+ * - nominal rate, dynamically stuffed: SOF, the 11-bit priority, RRS (0),
+ *   IDE (0), FDF (1), XLF (1); a run of five ends at IDE at the latest,
+ *   so a priority gives 0..3 dynamic stuff bits and nothing else does;
+ * - nominal rate: resXL (0), ADH (1); the rate switches at ADH's end;
+ * - XL data rate: DH1, DH2, then DL1, SDT (8), SEC, DLC (11), SBC (3),
+ *   PCRC (13), VCID (8), AF (32), the data and FCRC (32), which have a
+ *   fixed stuff bit after every tenth bit (109 + 8 * len bits, always an
+ *   odd number: never one after the last), then FCP (4); the rate
+ *   switches back at FCP's end;
+ * - nominal rate: DAH, AH1, AL1, AH2, ACK slot, ACK delimiter, EOF (7).
+ *
+ * So after the arbitration field the length depends on the data length
+ * alone, and is counted, not walked (a 2048-byte frame has 18 148 bits).
+ */
+#define VCANBUS_XL_ADS_DATA_BITS	2	/* DH1, DH2 */
+#define VCANBUS_XL_FIXED_STUFFED_BITS	109	/* DL1 .. FCRC but the data */
+#define VCANBUS_XL_FIXED_STUFF_EVERY	10
+#define VCANBUS_XL_FCP_BITS		4
+#define VCANBUS_XL_TAIL_BITS		13	/* DAH AH1 AL1 AH2 ACK DEL EOF */
+
+/**
+ * vcanbus_frame_bits_xl() - bits a CAN XL data frame takes, SOF to EOF
+ * @prio: its 11-bit priority identifier
+ * @len: its data length, 1..2048 bytes
+ * @bits: as for vcanbus_frame_bits(); data: the bits at the XL data rate
+ *	  (DH1 to the last FCP bit, fixed stuff bits included); stuff: the
+ *	  dynamic stuff bits; the intermission is not included
+ */
+void vcanbus_frame_bits_xl(u16 prio, unsigned int len,
+			   struct vcanbus_frame_bits *bits)
+{
+	struct vcanbus_bitstream w = { .last = 1 };
+	u32 stuffed = VCANBUS_XL_FIXED_STUFFED_BITS + 8 * len;
+
+	vcanbus_bits_head(&w, prio & CAN_SFF_MASK, 0, false);	/* ..RRS, IDE */
+	w.fdf = w.bits[0] + (w.run == 5);
+	vcanbus_bits_field(&w, 1, 1, false);			/* FDF */
+	vcanbus_bits_field(&w, 1, 1, false);			/* XLF */
+	bits->nominal = w.bits[0] + 2 + VCANBUS_XL_TAIL_BITS;	/* resXL, ADH */
+	bits->data = VCANBUS_XL_ADS_DATA_BITS + stuffed +
+		     stuffed / VCANBUS_XL_FIXED_STUFF_EVERY + VCANBUS_XL_FCP_BITS;
+	bits->stuff = w.stuff;
+	bits->fdf = w.fdf;
+}
+
 /**
  * vcanbus_frame_bits() - bits a frame takes on the wire, SOF to EOF
  * @cf: the frame as the stack gave it (a struct can_frame when !@fd)

@@ -17,9 +17,9 @@
 
 struct vcanbus_frame_bits {
 	u32 nominal;	/* SOF..EOF bits at the nominal bit rate */
-	u32 data;	/* bits at the data bit rate (CAN FD with BRS) */
+	u32 data;	/* bits at the data bit rate (CAN FD with BRS, XL) */
 	u32 stuff;	/* dynamic stuff bits among them */
-	u32 fdf;	/* CAN FD: the FDF bit's position from SOF (0) */
+	u32 fdf;	/* CAN FD, XL: the FDF bit's position from SOF (0) */
 };
 
 /* A bit's level that frame.c does not compute. */
@@ -35,5 +35,7 @@ void vcanbus_frame_bits(const struct canfd_frame *cf, bool fd, bool iso,
 			struct vcanbus_frame_bits *bits);
 void vcanbus_frame_probe(const struct canfd_frame *cf, bool fd, bool iso,
 			 struct vcanbus_bit_probe *probe);
+void vcanbus_frame_bits_xl(u16 prio, unsigned int len,
+			   struct vcanbus_frame_bits *bits);
 
 #endif /* _VCANBUS_FRAME_H */

@@ -366,6 +366,93 @@ def frame_bits(can_id: int, eff: bool, rtr: bool, fd: bool, brs: bool,
     }
 
 
+# --------------------------------------------------------------------------
+# CAN XL (ISO 11898-1:2024)
+# --------------------------------------------------------------------------
+#
+# The standard was not at hand either. The frame below is the one two
+# independent bit-level decoders build and check, which agree on every
+# field, every length and every stuffing rule:
+#   sigrok libsigrokdecode, decoders/can/pd.py with CAN XL (pull request
+#     133, Stephan Thiele): "Within the CAN-XL Control field (starting from
+#     DL1 bit), data field and FCRC sequence, a fixed stuff bit is inserted
+#     after every 10th bit"; the rate switches "After ADH bit" and "After
+#     last FCP bit";
+#   xdvorakv/Salelale_CAN-XL_Protocol_Analyzer, src/CAN_XLAnalyzer.cpp:
+#     fixed stuffing from DL1 (every 11th bit the complement of the one
+#     before) to the last FCRC bit; dynamic stuffing ends after XLF;
+# and the kernel's uapi <linux/can.h>: "CAN XL DLC ranges from 0 .. 2047 =>
+# data length from 1 .. 2048 byte".
+# The values of PCRC, SBC and FCRC (their polynomials and codes) do not
+# change a length, so they are sent as zeros here; every other field
+# carries its value.
+
+XL_MAX_DLEN = 2048
+XL_FIXED_STUFF_RUN = 10
+
+
+def xl_frame_bits(prio: int, data: bytes, sdt: int = 0, sec: int = 0,
+                  vcid: int = 0, af: int = 0) -> dict:
+    """Build a CAN XL data frame on the wire and count its bits.
+
+    Returns a dict as frame_bits() does (total, nominal, data_phase, stuff
+    (dynamic), fixed_stuff, bits, phases, fdf, intermission). The data
+    phase is DH1 to the last FCP bit: whole bits, as the rate switches at
+    the end of ADH and of FCP.
+    """
+    _check_id(prio, False)
+    n = len(data)
+    if not 1 <= n <= XL_MAX_DLEN:
+        raise ValueError("CAN XL data of %d bytes: 1..%d" % (n, XL_MAX_DLEN))
+    wire = _Wire()
+    for bit, loc in _head(prio, False, 0):  # SOF, priority, RRS=0, IDE=0
+        wire.dynamic(bit, loc=loc)
+    fdf = len(wire.bits) + (wire.run == 5)  # after a pending stuff bit
+    wire.dynamic(1, loc=LOC["RES0"])        # FDF
+    wire.dynamic(1, loc=LOC["UNSPEC"])      # XLF: dynamic stuffing ends
+    wire.run = 0
+    wire.plain(0, "tail")                   # resXL
+    wire.plain(1, "tail")                   # ADH: the rate switches at its end
+    wire.phase = DATA
+    wire.plain(1, "ads")                    # DH1
+    wire.plain(1, "ads")                    # DH2
+    stuffed = ([0] +                        # DL1
+               to_bits(sdt, 8) + [sec] + to_bits(n - 1, 11) +
+               [0] * 3 + [0] * 13 +         # SBC, PCRC
+               to_bits(vcid, 8) + to_bits(af, 32) + bytes_to_bits(data) +
+               [0] * 32)                    # FCRC
+    run = 0
+    for bit in stuffed:
+        if run == XL_FIXED_STUFF_RUN:
+            wire.fixed_stuff()
+            run = 0
+        wire.plain(bit, "field")
+        run += 1
+    for bit in (1, 1, 0, 0):                # FCP: the rate switches at its end
+        wire.plain(bit, "fcp")
+    wire.phase = NOMINAL
+    for bit in [1, 1, 0, 1] + [0, 1] + [1] * 7:   # DAS, ACK, ACK del, EOF
+        wire.plain(bit, "tail")
+    data_phase = wire.phases.count(DATA)
+    return {
+        "total": len(wire.bits),
+        "stuff": wire.stuff,
+        "fixed_stuff": wire.fixed,
+        "nominal": len(wire.bits) - data_phase,
+        "data_phase": data_phase,
+        "bits": wire.bits,
+        "phases": "".join(wire.phases),
+        "intermission": INTERMISSION_BITS,
+        "fdf": fdf,
+    }
+
+
+def xl_duration_ns(xl_result, bitrate, xl_bitrate):
+    """Wire time of a CAN XL frame SOF..EOF in ns (no intermission)."""
+    return (Fraction(xl_result["nominal"] * 10**9, bitrate) +
+            Fraction(xl_result["data_phase"] * 10**9, xl_bitrate))
+
+
 def duration_ns(frame_bits_result, bitrate, dbitrate):
     """Wire time of SOF..EOF in ns, as an exact Fraction.
 
@@ -892,10 +979,54 @@ def _selftest_misc(t):
             t.check(True, "")
 
 
+def _selftest_xl(t):
+    """CAN XL against counts made by hand from the field list above."""
+    # ID 0x123: 0 0010 0100 011 + RRS IDE 00: no run of five. Nominal:
+    # SOF 1 + 11 + RRS IDE FDF XLF resXL ADH 6 = 18, DAS 4 + ACK 2 + EOF 7.
+    # Data rate: DH1 DH2 2 + (109 + 8 n) + its fixed stuff bits + FCP 4.
+    for n, fixed in ((1, 11), (64, 62), (2048, 1649)):
+        r = xl_frame_bits(0x123, bytes(n))
+        t.check((r["nominal"], r["data_phase"], r["stuff"], r["fixed_stuff"])
+                == (31, 2 + 109 + 8 * n + fixed + 4, 0, fixed),
+                "XL 0x123 %d bytes" % n)
+    # 0x078 = 000 0111 1000. SOF and the first four ID bits: five 0s,
+    # stuff 1; it and the four 1s: five, stuff 0; it, the last three ID
+    # bits and RRS: five 0s, stuff 1; then IDE 0, FDF 1: three stuff bits.
+    # 0x000: fourteen 0s from SOF to IDE, a stuff 1 after the fifth and
+    # after the tenth: two.
+    r = xl_frame_bits(0x078, bytes(8))
+    t.check((r["nominal"], r["stuff"]) == (34, 3), "XL 0x078 stuff bits")
+    r = xl_frame_bits(0x000, bytes(8))
+    t.check(r["stuff"] == 2, "XL 0x000 stuff bits")
+    # Content does not change the length after the priority.
+    rng = random.Random(6)
+    for n in (1, 7, 64, 513, 2048):
+        want = xl_frame_bits(0x2A5, bytes(n))["total"]
+        for _ in range(5):
+            r = xl_frame_bits(0x2A5, rng.randbytes(n), rng.randrange(256),
+                              rng.randrange(2), rng.randrange(256),
+                              rng.getrandbits(32))
+            t.check(r["total"] == want, "XL length is content-free")
+    # Every 11th bit of the fixed-stuffed part is the complement of the
+    # one before; FCP is 1100.
+    r = xl_frame_bits(0x123, b"\x00" * 16)
+    t.check("".join(map(str, r["bits"][-17:-13])) == "1100", "XL FCP")
+    t.check(xl_duration_ns(r, 500000, 10000000) ==
+            r["nominal"] * 2000 + r["data_phase"] * 100, "XL duration")
+    for bad in (lambda: xl_frame_bits(0x800, b"\0"),
+                lambda: xl_frame_bits(1, b""),
+                lambda: xl_frame_bits(1, bytes(2049))):
+        try:
+            bad()
+            t.check(False, "bad XL input accepted")
+        except ValueError:
+            t.check(True, "")
+
+
 def selftest():
     t = _Checks()
     for part in (_selftest_published, _selftest_canbusload,
-                 _selftest_fd_differential, _selftest_misc):
+                 _selftest_fd_differential, _selftest_misc, _selftest_xl):
         before = t.failed
         part(t)
         print("%-28s %s" % (part.__name__[10:],

@@ -3,7 +3,8 @@
  * Host harness for driver/frame.c: reads frames, one per line,
  *   <can_id hex, with CAN_EFF_FLAG/CAN_RTR_FLAG> <fd 0|1> <iso 0|1>
  *   <flags hex> <len> <len8_dlc> <data hex, "-" when empty>
- * and prints "<nominal> <data> <stuff> <fdf>" per frame; with --probe, a
+ * or a CAN XL frame as "xl <prio hex> <len>", and prints
+ * "<nominal> <data> <stuff> <fdf>" per frame; with --probe, a
  * second line with every bit's location and level as vcanbus_frame_probe()
  * gives them ("<loc hex><0|1|?>" each). frame_bits.py feeds it and
  * compares with the reference (selftests/lib/canbits.py).
@@ -37,6 +38,19 @@ int main(int argc, char **argv)
 		struct canfd_frame cf = { 0 };
 		struct vcanbus_frame_bits bits;
 
+		if (!strncmp(line, "xl ", 3)) {
+			if (sscanf(line + 3, "%x %u", &id, &len) != 2 ||
+			    id > CAN_SFF_MASK || len < 1 || len > 2048) {
+				fprintf(stderr, "frame_bits: bad input line %u: %s",
+					n + 1, line);
+				return 2;
+			}
+			vcanbus_frame_bits_xl(id, len, &bits);
+			printf("%u %u %u %u\n", bits.nominal, bits.data,
+			       bits.stuff, bits.fdf);
+			n++;
+			continue;
+		}
 		if (sscanf(line, "%x %u %u %x %u %u %159s", &id, &fd, &iso,
 			   &flags, &len, &len8, hex) != 7 || len > CANFD_MAX_DLEN ||
 		    (strcmp(hex, "-") && strlen(hex) != 2 * len)) {

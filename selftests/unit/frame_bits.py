@@ -11,7 +11,10 @@ data-phase bits, stuff bits and the FDF bit's position must equal the
 reference's exactly; and for every bit of one frame in PROBE_EVERY,
 vcanbus_frame_probe()'s field and level (the sender's: recessive in the
 ACK slot; none in a CAN FD CRC field, whose value the driver does not
-compute). TAP.
+compute). CAN XL frames: every priority at a few lengths and every
+length 1..2048 at a few priorities, against the reference's XL frame
+(canbits.xl_frame_bits()), whose counts its self-test checks by hand.
+TAP.
 """
 
 import os
@@ -103,7 +106,7 @@ def main():
                     for c in cases)
     out = subprocess.run([harness], input=lines, capture_output=True,
                          text=True, check=True).stdout.split('\n')
-    print('TAP version 13\n1..4')
+    print('TAP version 13\n1..5')
     kinds = {'cc': [0, 0], 'fd': [0, 0]}
     first_bad = None
     refs = [reference(*case) for case in cases]
@@ -147,7 +150,42 @@ def main():
           f'bit\'s field and level equal the reference ({len(sample)} frames)')
     if wrong:
         print(f'# {len(wrong)} differ; first (frame, got, want): {wrong[0]}')
-    sys.exit(1 if first_bad or bad or wrong else 0)
+    xl_bad = xl(harness)
+    sys.exit(1 if first_bad or bad or wrong or xl_bad else 0)
+
+
+def xl_cases():
+    """(prio, len): every priority at four lengths, every length at
+    three priorities (no, one and three dynamic stuff bits)."""
+    for prio in range(0x800):
+        for n in (1, 8, 64, 2048):
+            yield prio, n
+    for prio in (0x123, 0x0F0, 0x078):
+        for n in range(1, canbits.XL_MAX_DLEN + 1):
+            yield prio, n
+
+
+def xl(harness):
+    cases = list(xl_cases())
+    out = subprocess.run([harness], input=''.join(
+        'xl %x %d\n' % c for c in cases), capture_output=True, text=True,
+        check=True).stdout.split('\n')
+    # The reference builds every bit; its length does not depend on the
+    # content (its self-test), so one frame of zeros per case.
+    want = {}
+    bad = []
+    for (prio, n), got in zip(cases, out):
+        if (prio, n) not in want:
+            r = canbits.xl_frame_bits(prio, bytes(n))
+            want[prio, n] = '%d %d %d %d' % (r['nominal'], r['data_phase'],
+                                             r['stuff'], r['fdf'])
+        if got != want[prio, n]:
+            bad.append(((prio, n), got, want[prio, n]))
+    print(f'{"not ok" if bad else "ok"} 5 frame_bits: CAN XL bit counts equal '
+          f'the reference ({len(cases)} frames)')
+    if bad:
+        print(f'# {len(bad)} differ; first (frame, got, want): {bad[0]}')
+    return bad
 
 
 if __name__ == '__main__':
