@@ -275,7 +275,7 @@ def perf_record(name, argv):
     tap.ok(p.returncode == 0, f'profile {name}', p.stderr.strip())
     rep = subprocess.run(['perf', 'report', '-i', data, '--stdio',
                           '--no-children', '--sort', 'symbol',
-                          '--percent-limit', '0.5'],
+                          '--percent-limit', '0.05'],
                          capture_output=True, text=True)
     with open(os.path.join(OUT, f'profile-{name}.txt'), 'w') as f:
         f.write(p.stdout + rep.stdout)
