@@ -202,6 +202,20 @@ class _Wire:
     def plain(self, bit, kind):
         self._emit(bit, kind)
 
+    def counts(self):
+        """What every frame's result has: its bits and their counts."""
+        data_phase = self.phases.count(DATA)
+        return {
+            "total": len(self.bits),
+            "stuff": self.stuff,
+            "fixed_stuff": self.fixed,
+            "nominal": len(self.bits) - data_phase,
+            "data_phase": data_phase,
+            "bits": self.bits,
+            "phases": "".join(self.phases),
+            "intermission": INTERMISSION_BITS,
+        }
+
 
 def _check_id(can_id, eff):
     limit = CAN_EFF_MASK if eff else CAN_SFF_MASK
@@ -347,19 +361,11 @@ def frame_bits(can_id: int, eff: bool, rtr: bool, fd: bool, brs: bool,
         wire.loc = loc
         wire.plain(bit, "tail")
 
-    data_phase = wire.phases.count(DATA)
     return {
-        "total": len(wire.bits),
-        "stuff": wire.stuff,
-        "fixed_stuff": wire.fixed,
-        "nominal": len(wire.bits) - data_phase,
-        "data_phase": data_phase,
+        **wire.counts(),
         "crc": crc_value,
-        "bits": wire.bits,
-        "phases": "".join(wire.phases),
         "crc_width": width,
         "stuff_count": stuff_count,
-        "intermission": INTERMISSION_BITS,
         "kinds": wire.kinds,
         "locs": wire.locs,
         "fdf": getattr(wire, "fdf", None),
@@ -433,18 +439,7 @@ def xl_frame_bits(prio: int, data: bytes, sdt: int = 0, sec: int = 0,
     wire.phase = NOMINAL
     for bit in [1, 1, 0, 1] + [0, 1] + [1] * 7:   # DAS, ACK, ACK del, EOF
         wire.plain(bit, "tail")
-    data_phase = wire.phases.count(DATA)
-    return {
-        "total": len(wire.bits),
-        "stuff": wire.stuff,
-        "fixed_stuff": wire.fixed,
-        "nominal": len(wire.bits) - data_phase,
-        "data_phase": data_phase,
-        "bits": wire.bits,
-        "phases": "".join(wire.phases),
-        "intermission": INTERMISSION_BITS,
-        "fdf": fdf,
-    }
+    return {**wire.counts(), "fdf": fdf}
 
 
 def xl_duration_ns(xl_result, bitrate, xl_bitrate):
