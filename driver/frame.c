@@ -270,7 +270,18 @@ static void vcanbus_frame_walk(const struct canfd_frame *cf, bool fd, bool iso,
 #define VCANBUS_XL_FIXED_STUFFED_BITS	109	/* DL1 .. FCRC but the data */
 #define VCANBUS_XL_FIXED_STUFF_EVERY	10
 #define VCANBUS_XL_FCP_BITS		4
-#define VCANBUS_XL_TAIL_BITS		13	/* DAH AH1 AL1 AH2 ACK DEL EOF */
+/* DL1, SDT, SEC, DLC, SBC, PCRC, VCID, AF: before the data */
+#define VCANBUS_XL_HEADER_BITS		77
+#define VCANBUS_XL_FCRC_BITS		32
+
+/* SOF to XLF: the dynamically stuffed part at the nominal rate. */
+static void vcanbus_frame_xl_head(struct vcanbus_bitstream *w, u16 prio)
+{
+	vcanbus_bits_head(w, prio & CAN_SFF_MASK, 0, false);	/* ..RRS, IDE */
+	w->fdf = w->bits[0] + (w->run == 5);
+	vcanbus_bits_at(w, CAN_ERR_PROT_LOC_RES0, 1, 1, false);	/* FDF */
+	vcanbus_bits_at(w, CAN_ERR_PROT_LOC_RES0, 1, 1, false);	/* XLF */
+}
 
 /**
  * vcanbus_frame_bits_xl() - bits a CAN XL data frame takes, SOF to EOF
@@ -286,15 +297,95 @@ void vcanbus_frame_bits_xl(u16 prio, unsigned int len,
 	struct vcanbus_bitstream w = { .last = 1 };
 	u32 stuffed = VCANBUS_XL_FIXED_STUFFED_BITS + 8 * len;
 
-	vcanbus_bits_head(&w, prio & CAN_SFF_MASK, 0, false);	/* ..RRS, IDE */
-	w.fdf = w.bits[0] + (w.run == 5);
-	vcanbus_bits_field(&w, 1, 1, false);			/* FDF */
-	vcanbus_bits_field(&w, 1, 1, false);			/* XLF */
+	vcanbus_frame_xl_head(&w, prio);
 	bits->nominal = w.bits[0] + 2 + VCANBUS_XL_TAIL_BITS;	/* resXL, ADH */
 	bits->data = VCANBUS_XL_ADS_DATA_BITS + stuffed +
 		     stuffed / VCANBUS_XL_FIXED_STUFF_EVERY + VCANBUS_XL_FCP_BITS;
 	bits->stuff = w.stuff;
 	bits->fdf = w.fdf;
+	bits->xl = true;
+}
+
+/*
+ * The fields of an XL frame's fixed-stuffed part, by their first bit
+ * counted without the stuff bits (DL1 at 0), as CAN_ERR_PROT_LOC_* names
+ * them: SDT, SEC, VCID and AF have no name, SBC and PCRC are CRC-like as
+ * FD's stuff count is, the DLC is one.
+ */
+static u8 vcanbus_xl_field_loc(u32 u, unsigned int len)
+{
+	if (u < 1 + 8 + 1)				/* DL1, SDT, SEC */
+		return CAN_ERR_PROT_LOC_UNSPEC;
+	if (u < 1 + 8 + 1 + 11)
+		return CAN_ERR_PROT_LOC_DLC;
+	if (u < 1 + 8 + 1 + 11 + 3 + 13)		/* SBC, PCRC */
+		return CAN_ERR_PROT_LOC_CRC_SEQ;
+	if (u < VCANBUS_XL_HEADER_BITS)			/* VCID, AF */
+		return CAN_ERR_PROT_LOC_UNSPEC;
+	if (u < VCANBUS_XL_HEADER_BITS + 8 * len)
+		return CAN_ERR_PROT_LOC_DATA;
+	return CAN_ERR_PROT_LOC_CRC_SEQ;		/* FCRC */
+}
+
+/**
+ * vcanbus_frame_probe_xl() - where in a CAN XL frame a bit is
+ * @prio: its 11-bit priority identifier
+ * @len: its data length, 1..2048 bytes
+ * @probe: as for vcanbus_frame_probe(). From SOF to ADH and from FCP on,
+ *	   every bit has its field and level (FDF and XLF are RES1 and RES0
+ *	   of an FD frame, resXL RES0; FCP and DAH..AH2 take the CRC
+ *	   delimiter's place). In between, fields by vcanbus_xl_field_loc(), a
+ *	   fixed stuff bit in the field of the bit before it, no level (it
+ *	   depends on the content).
+ */
+void vcanbus_frame_probe_xl(u16 prio, unsigned int len,
+			    struct vcanbus_bit_probe *probe)
+{
+	/* FCP, DAH, AH1, AL1, AH2, ACK slot (the sender's), ACK del., EOF */
+	static const u8 tail[][2] = {
+		{ CAN_ERR_PROT_LOC_CRC_DEL, 1 }, { CAN_ERR_PROT_LOC_CRC_DEL, 1 },
+		{ CAN_ERR_PROT_LOC_CRC_DEL, 0 }, { CAN_ERR_PROT_LOC_CRC_DEL, 0 },
+		{ CAN_ERR_PROT_LOC_CRC_DEL, 1 }, { CAN_ERR_PROT_LOC_CRC_DEL, 1 },
+		{ CAN_ERR_PROT_LOC_CRC_DEL, 0 }, { CAN_ERR_PROT_LOC_CRC_DEL, 1 },
+		{ CAN_ERR_PROT_LOC_ACK, 1 }, { CAN_ERR_PROT_LOC_ACK_DEL, 1 },
+		{ CAN_ERR_PROT_LOC_EOF, 1 }, { CAN_ERR_PROT_LOC_EOF, 1 },
+		{ CAN_ERR_PROT_LOC_EOF, 1 }, { CAN_ERR_PROT_LOC_EOF, 1 },
+		{ CAN_ERR_PROT_LOC_EOF, 1 }, { CAN_ERR_PROT_LOC_EOF, 1 },
+		{ CAN_ERR_PROT_LOC_EOF, 1 },
+	};
+	struct vcanbus_bitstream w = { .last = 1, .probe = probe };
+	u32 stuffed = VCANBUS_XL_FIXED_STUFFED_BITS + 8 * len;
+	u32 ads, fcp, p;
+
+	BUILD_BUG_ON(ARRAY_SIZE(tail) !=
+		     VCANBUS_XL_FCP_BITS + VCANBUS_XL_TAIL_BITS);
+	probe->loc = CAN_ERR_PROT_LOC_UNSPEC;
+	probe->level = VCANBUS_LEVEL_UNKNOWN;
+	vcanbus_frame_xl_head(&w, prio);
+	if (probe->at < w.bits[0])
+		return;				/* the walk found it */
+	/* resXL (0), ADH (1), then DH1, DH2 (1, 1) at the XL rate */
+	ads = w.bits[0] + 2;
+	if (probe->at < ads + VCANBUS_XL_ADS_DATA_BITS) {
+		probe->loc = probe->at == w.bits[0] ? CAN_ERR_PROT_LOC_RES0 :
+						      CAN_ERR_PROT_LOC_UNSPEC;
+		probe->level = probe->at != w.bits[0];
+		return;
+	}
+	fcp = ads + VCANBUS_XL_ADS_DATA_BITS + stuffed +
+	      stuffed / VCANBUS_XL_FIXED_STUFF_EVERY;
+	if (probe->at >= fcp) {
+		if (probe->at - fcp < ARRAY_SIZE(tail)) {
+			probe->loc = tail[probe->at - fcp][0];
+			probe->level = tail[probe->at - fcp][1];
+		}
+		return;
+	}
+	/* Every eleventh bit is a stuff bit, in the field before it. */
+	p = probe->at - ads - VCANBUS_XL_ADS_DATA_BITS;
+	probe->loc = vcanbus_xl_field_loc(p - (p + 1) /
+					  (VCANBUS_XL_FIXED_STUFF_EVERY + 1),
+					  len);
 }
 
 /**

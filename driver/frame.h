@@ -20,7 +20,13 @@ struct vcanbus_frame_bits {
 	u32 data;	/* bits at the data bit rate (CAN FD with BRS, XL) */
 	u32 stuff;	/* dynamic stuff bits among them */
 	u32 fdf;	/* CAN FD, XL: the FDF bit's position from SOF (0) */
+	bool xl;	/* CAN XL: the rate switches at whole bits, and the
+			 * last VCANBUS_XL_TAIL_BITS are at the nominal rate
+			 */
 };
+
+/* A CAN XL frame's nominal bits after its data phase: DAH .. EOF. */
+#define VCANBUS_XL_TAIL_BITS	13
 
 /* A bit's level that frame.c does not compute. */
 #define VCANBUS_LEVEL_UNKNOWN	2
@@ -37,5 +43,7 @@ void vcanbus_frame_probe(const struct canfd_frame *cf, bool fd, bool iso,
 			 struct vcanbus_bit_probe *probe);
 void vcanbus_frame_bits_xl(u16 prio, unsigned int len,
 			   struct vcanbus_frame_bits *bits);
+void vcanbus_frame_probe_xl(u16 prio, unsigned int len,
+			    struct vcanbus_bit_probe *probe);
 
 #endif /* _VCANBUS_FRAME_H */

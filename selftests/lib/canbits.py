@@ -414,32 +414,48 @@ def xl_frame_bits(prio: int, data: bytes, sdt: int = 0, sec: int = 0,
     for bit, loc in _head(prio, False, 0):  # SOF, priority, RRS=0, IDE=0
         wire.dynamic(bit, loc=loc)
     fdf = len(wire.bits) + (wire.run == 5)  # after a pending stuff bit
+    # FDF and XLF where an FD frame has FDF (r0 in base format) and res.
     wire.dynamic(1, loc=LOC["RES0"])        # FDF
-    wire.dynamic(1, loc=LOC["UNSPEC"])      # XLF: dynamic stuffing ends
+    wire.dynamic(1, loc=LOC["RES0"])        # XLF: dynamic stuffing ends
     wire.run = 0
+    wire.loc = LOC["RES0"]
     wire.plain(0, "tail")                   # resXL
+    wire.loc = LOC["UNSPEC"]
     wire.plain(1, "tail")                   # ADH: the rate switches at its end
     wire.phase = DATA
     wire.plain(1, "ads")                    # DH1
     wire.plain(1, "ads")                    # DH2
-    stuffed = ([0] +                        # DL1
-               to_bits(sdt, 8) + [sec] + to_bits(n - 1, 11) +
-               [0] * 3 + [0] * 13 +         # SBC, PCRC
-               to_bits(vcid, 8) + to_bits(af, 32) + bytes_to_bits(data) +
-               [0] * 32)                    # FCRC
+    # The fixed-stuffed part, field by field with its error location: no
+    # code names SDT, SEC, VCID, AF; SBC and PCRC count as CRC, as FD's
+    # stuff count does.
+    fields = [([0], "UNSPEC"),                          # DL1
+              (to_bits(sdt, 8) + [sec], "UNSPEC"),      # SDT, SEC
+              (to_bits(n - 1, 11), "DLC"),
+              ([0] * 3 + [0] * 13, "CRC_SEQ"),          # SBC, PCRC
+              (to_bits(vcid, 8) + to_bits(af, 32), "UNSPEC"),
+              (bytes_to_bits(data), "DATA"),
+              ([0] * 32, "CRC_SEQ")]                    # FCRC
     run = 0
-    for bit in stuffed:
-        if run == XL_FIXED_STUFF_RUN:
-            wire.fixed_stuff()
-            run = 0
-        wire.plain(bit, "field")
-        run += 1
+    for bits, loc in fields:
+        for bit in bits:
+            # A fixed stuff bit is in the field of the bit before it.
+            if run == XL_FIXED_STUFF_RUN:
+                wire.fixed_stuff()
+                run = 0
+            wire.loc = LOC[loc]
+            wire.plain(bit, "field")
+            run += 1
+    wire.loc = LOC["CRC_DEL"]               # FCP .. AH2: where CC has it
     for bit in (1, 1, 0, 0):                # FCP: the rate switches at its end
         wire.plain(bit, "fcp")
     wire.phase = NOMINAL
-    for bit in [1, 1, 0, 1] + [0, 1] + [1] * 7:   # DAS, ACK, ACK del, EOF
+    for bit in (1, 1, 0, 1):                # DAH, AH1, AL1, AH2
         wire.plain(bit, "tail")
-    return {**wire.counts(), "fdf": fdf}
+    for loc, bit in (("ACK", 0), ("ACK_DEL", 1)) + (("EOF", 1),) * 7:
+        wire.loc = LOC[loc]
+        wire.plain(bit, "tail")
+    return {**wire.counts(), "fdf": fdf, "kinds": wire.kinds,
+            "locs": wire.locs}
 
 
 def xl_duration_ns(xl_result, bitrate, xl_bitrate):

@@ -6,7 +6,7 @@
  * or a CAN XL frame as "xl <prio hex> <len>", and prints
  * "<nominal> <data> <stuff> <fdf>" per frame; with --probe, a
  * second line with every bit's location and level as vcanbus_frame_probe()
- * gives them ("<loc hex><0|1|?>" each). frame_bits.py feeds it and
+ * (or vcanbus_frame_probe_xl()) gives them ("<loc hex><0|1|?>" each). frame_bits.py feeds it and
  * compares with the reference (selftests/lib/canbits.py).
  */
 #include <stdio.h>
@@ -22,6 +22,19 @@ static void probe_all(const struct canfd_frame *cf, bool fd, bool iso,
 
 	for (p.at = 0; p.at < total; p.at++) {
 		vcanbus_frame_probe(cf, fd, iso, &p);
+		printf("%02x%c", p.loc, p.level == VCANBUS_LEVEL_UNKNOWN ? '?' :
+		       '0' + p.level);
+	}
+	printf("\n");
+}
+
+static void probe_all_xl(unsigned int prio, unsigned int len,
+			 unsigned int total)
+{
+	struct vcanbus_bit_probe p;
+
+	for (p.at = 0; p.at < total; p.at++) {
+		vcanbus_frame_probe_xl(prio, len, &p);
 		printf("%02x%c", p.loc, p.level == VCANBUS_LEVEL_UNKNOWN ? '?' :
 		       '0' + p.level);
 	}
@@ -48,6 +61,8 @@ int main(int argc, char **argv)
 			vcanbus_frame_bits_xl(id, len, &bits);
 			printf("%u %u %u %u\n", bits.nominal, bits.data,
 			       bits.stuff, bits.fdf);
+			if (probe)
+				probe_all_xl(id, len, bits.nominal + bits.data);
 			n++;
 			continue;
 		}

@@ -151,7 +151,8 @@ def main():
     if wrong:
         print(f'# {len(wrong)} differ; first (frame, got, want): {wrong[0]}')
     xl_bad = xl(harness)
-    sys.exit(1 if first_bad or bad or wrong or xl_bad else 0)
+    xl_wrong = xl_probes(harness)
+    sys.exit(1 if first_bad or bad or wrong or xl_bad or xl_wrong else 0)
 
 
 def xl_cases():
@@ -186,6 +187,51 @@ def xl(harness):
     if bad:
         print(f'# {len(bad)} differ; first (frame, got, want): {bad[0]}')
     return bad
+
+
+
+def xl_probe_want(r):
+    """What vcanbus_frame_probe_xl() must give for every bit of XL frame
+    r: the field everywhere; the level where it does not depend on the
+    content (not in the fixed-stuffed part), the sender's in the ACK
+    slot."""
+    out = ''
+    for bit, kind, loc, phase in zip(r['bits'], r['kinds'], r['locs'],
+                                     r['phases']):
+        if kind in ('field', 'fixed') and phase == canbits.DATA:
+            level = '?'
+        elif loc == canbits.LOC['ACK']:
+            level = '1'
+        else:
+            level = str(bit)
+        out += '%02x%s' % (loc, level)
+    return out
+
+
+def xl_probes(harness):
+    """Every bit's field and level of XL frames: every 7th priority at
+    three lengths, and long and odd lengths at three priorities."""
+    cases = [(prio, n) for prio in range(0, 0x800, 7) for n in (1, 8, 64)]
+    cases += [(prio, n) for prio in (0x123, 0x0F0, 0x078)
+              for n in (2, 11, 100, 2048)]
+    out = subprocess.run([harness, '--probe'], input=''.join(
+        'xl %x %d\n' % c for c in cases), capture_output=True, text=True,
+        check=True).stdout.split('\n')[1::2]
+    wrong = []
+    for (prio, n), got in zip(cases, out):
+        want = xl_probe_want(canbits.xl_frame_bits(prio, bytes(n)))
+        if got != want:
+            at = next(i for i in range(0, max(len(got), len(want)), 3)
+                      if got[i:i + 3] != want[i:i + 3]) // 3
+            wrong.append(((prio, n), at, got[3 * at:3 * at + 3],
+                          want[3 * at:3 * at + 3]))
+    print(f'{"not ok" if wrong or len(out) < len(cases) else "ok"} 6 '
+          f'frame_probe: every CAN XL bit\'s field and level equal the '
+          f'reference ({len(cases)} frames)')
+    if wrong:
+        print(f'# {len(wrong)} differ; first (frame, bit, got, want): '
+              f'{wrong[0]}')
+    return wrong or len(out) < len(cases)
 
 
 if __name__ == '__main__':

@@ -15,6 +15,7 @@ typedef uint16_t u16;
 typedef uint32_t u32;
 
 #define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
+#define BUILD_BUG_ON(c)	_Static_assert(!(c), #c)
 
 /* As can_fd_len2dlc() in drivers/net/can/dev/length.c. */
 static inline u8 can_fd_len2dlc(u8 len)
