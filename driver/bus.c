@@ -176,22 +176,30 @@ void vcanbus_bus_set_timing(struct vcanbus_bus *bus, enum vcanbus_timing timing)
 
 /*
  * The arbitration field as it goes on the wire, as a number: the lower wins.
- * ISO 11898-1 bit order: 11 base ID bits, then RTR (base format) or SRR
+ * ISO 11898-1 bit order: 11 base ID bits (an XL frame's priority), then
+ * RTR (base format; RRS, always dominant, in FD and XL frames) or SRR
  * (always recessive, extended format), IDE, the 18 ID extension bits and
- * RTR (extended format), and last FDF, where a Classical frame beats an FD
- * frame with the same identifier. Base-format frames have no extension
- * bits: the IDE bit decides before them.
+ * RTR (extended format), FDF and last XLF (base format only): on the same
+ * identifier a Classical data frame beats an FD frame, which beats an XL
+ * frame. Base-format frames have no extension bits: the IDE bit decides
+ * before them. Bits: base ID 33..23, RTR/SRR 22, IDE 21, ID extension
+ * 20..3, RTR 2, FDF 1, XLF 0.
  */
 u64 vcanbus_arbitration_key(const struct sk_buff *skb)
 {
+	enum vcanbus_format format = vcanbus_skb_format(skb);
 	canid_t id = ((const struct canfd_frame *)skb->data)->can_id;
-	u64 rtr = !!(id & CAN_RTR_FLAG);
-	u64 fdf = can_is_canfd_skb(skb);
+	u64 fdf = format != VCANBUS_CC, xlf = format == VCANBUS_XL;
+	u64 rtr;
 
+	if (xlf)
+		return (u64)(id & CANXL_PRIO_MASK) << 23 | fdf << 1 | xlf;
+	rtr = !!(id & CAN_RTR_FLAG);
 	if (id & CAN_EFF_FLAG)
-		return (u64)((id & CAN_EFF_MASK) >> 18) << 22 | 1ULL << 21 |
-		       1ULL << 20 | (u64)(id & 0x3ffff) << 2 | rtr << 1 | fdf;
-	return (u64)(id & CAN_SFF_MASK) << 22 | rtr << 21 | fdf;
+		return (u64)((id & CAN_EFF_MASK) >> 18) << 23 | 1ULL << 22 |
+		       1ULL << 21 | (u64)(id & 0x3ffff) << 3 | rtr << 2 |
+		       fdf << 1;
+	return (u64)(id & CAN_SFF_MASK) << 23 | rtr << 22 | fdf << 1;
 }
 
 /* A frame goes into a mailbox of @node's. */
@@ -234,16 +242,27 @@ struct sk_buff *vcanbus_node_next_tx(struct vcanbus_node *node, ktime_t by)
 	return best;
 }
 
-/* Does @rx take a frame from @tx off the bus? */
+/*
+ * Does @rx take a frame from @tx off the bus? Only a node with fd on
+ * takes FD frames, only one with xl on XL frames; every node Classical
+ * ones, as every CAN controller reads them (also an XL controller with fd
+ * off, "XL-only": it only sends no Classical frames).
+ */
 bool vcanbus_receives(const struct vcanbus_node *rx,
-		      const struct vcanbus_node *tx, bool fd)
+		      const struct vcanbus_node *tx, enum vcanbus_format format)
 {
 	if (!vcanbus_node_on_bus(rx))
 		return false;
 	if (rx == tx && !(rx->can.ctrlmode & CAN_CTRLMODE_LOOPBACK))
 		return false;
-	/* A node without FD does not take FD frames. */
-	return !fd || (rx->can.ctrlmode & CAN_CTRLMODE_FD);
+	switch (format) {
+	case VCANBUS_FD:
+		return rx->can.ctrlmode & CAN_CTRLMODE_FD;
+	case VCANBUS_XL:
+		return rx->can.ctrlmode & VCANBUS_CTRLMODE_XL;
+	default:
+		return true;
+	}
 }
 
 /*
@@ -253,7 +272,8 @@ bool vcanbus_receives(const struct vcanbus_node *rx,
  * reports a completed transmission whatever its RX FIFO holds.
  */
 static bool vcanbus_deliverable(struct vcanbus_bus *bus,
-				struct vcanbus_node *tx, bool fd)
+				struct vcanbus_node *tx,
+				enum vcanbus_format format)
 {
 	struct vcanbus_node *rx, *tmp;
 	unsigned int len;
@@ -268,7 +288,8 @@ static bool vcanbus_deliverable(struct vcanbus_bus *bus,
 			continue;
 		}
 		if (rx == tx ? len + 2 > VCANBUS_RXQ_LEN :
-		    vcanbus_receives(rx, tx, fd) && len + 1 > VCANBUS_RXQ_LEN)
+		    vcanbus_receives(rx, tx, format) &&
+		    len + 1 > VCANBUS_RXQ_LEN)
 			return false;
 	}
 	return true;
@@ -305,13 +326,13 @@ void vcanbus_node_crowded(struct vcanbus_node *node, unsigned int len)
 bool vcanbus_bus_room(struct vcanbus_bus *bus, struct vcanbus_node *tx,
 		      const struct sk_buff *skb)
 {
-	bool fd = can_is_canfd_skb(skb);
+	enum vcanbus_format format = vcanbus_skb_format(skb);
 
-	if (vcanbus_deliverable(bus, tx, fd))
+	if (vcanbus_deliverable(bus, tx, format))
 		return true;
 	WRITE_ONCE(bus->stalled, true);
 	smp_mb();	/* pairs with smp_mb() in vcanbus_bus_kick() */
-	if (!vcanbus_deliverable(bus, tx, fd))
+	if (!vcanbus_deliverable(bus, tx, format))
 		return false;
 	WRITE_ONCE(bus->stalled, false);
 	return true;
@@ -325,7 +346,7 @@ void vcanbus_delivery_begin(struct vcanbus_delivery *d,
 	d->tx = tx;
 	d->skb = skb;
 	d->end = end;
-	d->fd = can_is_canfd_skb(skb);
+	d->format = vcanbus_skb_format(skb);
 	d->rx_skb = NULL;
 }
 
@@ -353,9 +374,13 @@ static struct sk_buff *vcanbus_delivery_rx_skb(struct vcanbus_delivery *d)
 
 	if (d->rx_skb)
 		return d->rx_skb;
-	vcanbus_node_tx_frame(d->tx, tx_skb, &wire);
+	/* An XL frame goes on the wire as it is (vcanbus_tx_invalid()). */
+	if (d->format != VCANBUS_XL)
+		vcanbus_node_tx_frame(d->tx, tx_skb, &wire);
 	/* A cloned skb's headroom is not its own to number (can-gw's clones). */
-	if (!memcmp(&wire, tx_skb->data, d->fd ? CANFD_MTU : CAN_MTU) &&
+	if ((d->format == VCANBUS_XL ||
+	     !memcmp(&wire, tx_skb->data,
+		     d->format == VCANBUS_FD ? CANFD_MTU : CAN_MTU)) &&
 	    !skb_cloned(tx_skb) && vcanbus_skb_may_clone_as(tx_skb, iif)) {
 		/* Numbered before its clones share its headroom. */
 		vcanbus_skb_renumber(tx_skb, &vcanbus_skb_numbers);
@@ -368,7 +393,16 @@ static struct sk_buff *vcanbus_delivery_rx_skb(struct vcanbus_delivery *d)
 		skb->ip_summed = CHECKSUM_UNNECESSARY;
 		skb->priority = 0;	/* the sender's socket's, not the bus's */
 		skb->mark = 0;
-	} else if (d->fd) {
+	} else if (d->format == VCANBUS_XL) {
+		struct canxl_frame *cxl;
+
+		skb = alloc_canxl_skb(d->tx->ndev, &cxl, tx_skb->len -
+				      CANXL_HDR_SIZE);
+		if (!skb)
+			return NULL;
+		memcpy(cxl, tx_skb->data, tx_skb->len);
+		vcanbus_skb_renumber(skb, &vcanbus_skb_numbers);
+	} else if (d->format == VCANBUS_FD) {
 		struct canfd_frame *cfd;
 
 		skb = alloc_canfd_skb(d->tx->ndev, &cfd);

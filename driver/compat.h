@@ -75,6 +75,65 @@ vcanbus_setup_data_bittiming(struct can_priv *priv,
 }
 
 /*
+ * CAN XL controllers (can-dev from 6.19 on): the XL control modes, the XL
+ * data phase's bit timing, TDC and PWM in can_priv.xl. Where can-dev has
+ * none, the modes are 0: no node can be put into them, and every "is XL
+ * on?" in the driver is false at compile time.
+ */
+#ifdef CAN_CTRLMODE_XL
+#define VCANBUS_HAVE_CAN_XL		1
+#define VCANBUS_CTRLMODE_XL		CAN_CTRLMODE_XL
+#define VCANBUS_CTRLMODE_XL_TMS		CAN_CTRLMODE_XL_TMS
+#define VCANBUS_CTRLMODE_RESTRICTED	CAN_CTRLMODE_RESTRICTED
+#define VCANBUS_CTRLMODES_XL		(CAN_CTRLMODE_XL |		\
+					 CAN_CTRLMODE_XL_TDC_AUTO |	\
+					 CAN_CTRLMODE_XL_TDC_MANUAL |	\
+					 CAN_CTRLMODE_XL_TMS |		\
+					 CAN_CTRLMODE_RESTRICTED)
+#else
+#define VCANBUS_HAVE_CAN_XL		0
+#define VCANBUS_CTRLMODE_XL		0
+#define VCANBUS_CTRLMODE_XL_TMS		0
+#define VCANBUS_CTRLMODE_RESTRICTED	0
+#define VCANBUS_CTRLMODES_XL		0
+#endif
+
+/* The VCID in an XL frame's prio (uapi from 6.3 on). */
+#ifdef CANXL_VCID_MASK
+#define VCANBUS_CANXL_VCID_MASK		CANXL_VCID_MASK
+#else
+#define VCANBUS_CANXL_VCID_MASK		(0xffUL << 16)
+#endif
+
+/* What an XL controller of vcanbus's offers can-dev's netlink. */
+struct vcanbus_xl_consts {
+	const struct can_bittiming_const *data_bittiming;
+	const struct can_tdc_const *tdc;
+	const struct can_pwm_const *pwm;
+};
+
+static inline void vcanbus_setup_xl(struct can_priv *priv,
+				    const struct vcanbus_xl_consts *xl)
+{
+#if VCANBUS_HAVE_CAN_XL
+	priv->xl.data_bittiming_const = xl->data_bittiming;
+	priv->xl.tdc_const = xl->tdc;
+	priv->xl.pwm_const = xl->pwm;
+#endif
+}
+
+/* The XL data phase's bit timing; NULL where can-dev has no XL. */
+static inline const struct can_bittiming *
+vcanbus_xl_bittiming(const struct can_priv *priv)
+{
+#if VCANBUS_HAVE_CAN_XL
+	return &priv->xl.data_bittiming;
+#else
+	return NULL;
+#endif
+}
+
+/*
  * ndo_change_mtu: up to 6.18 a candev needs can-dev's can_change_mtu(),
  * or "ip link set … mtu N" takes any N (6.1 checks nothing else). From
  * 6.18 on can-dev keeps min_mtu and max_mtu itself, following the modes,

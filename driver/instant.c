@@ -46,7 +46,7 @@ static void vcanbus_instant_run(struct vcanbus_bus *bus, ktime_t now)
 		vcanbus_node_unlink_tx(tx, skb);
 		vcanbus_delivery_begin(&d, tx, skb, ktime_get_real());
 		list_for_each_entry(rx, &bus->running, run_list)
-			if (vcanbus_receives(rx, tx, d.fd))
+			if (vcanbus_receives(rx, tx, d.format))
 				vcanbus_deliver(bus, &d, rx);
 		vcanbus_delivery_end(bus, &d);
 	}

@@ -12,12 +12,30 @@
 #include "vcanbus.h"
 
 /*
- * An emulated controller with a 40 MHz clock and the bit-timing ranges of
- * the common CAN FD IP cores, so that "bitrate" and "dbitrate" from
- * 10 kbit/s to 1 and 8 Mbit/s are computed by can-dev as on hardware.
+ * An emulated controller with the bit-timing ranges of the common CAN FD
+ * IP cores, so that "bitrate" and "dbitrate" from 10 kbit/s to 1 and
+ * 8 Mbit/s are computed by can-dev as on hardware. Its clock is 40 MHz,
+ * as theirs, where it cannot be an XL controller; where it can, 160 MHz,
+ * as Bosch's X_CAN and can-dev's dummy_can have: at 40 MHz a 20 Mbit/s XL
+ * data phase would be 2 time quanta, less than any bit can be, and 10
+ * Mbit/s 4, too few for a sample point or PWM symbols. The presets below
+ * are the same bit timings with either clock (a 25 ns time quantum).
  */
+#if VCANBUS_HAVE_CAN_XL
+#define VCANBUS_CLOCK_HZ	160000000
+#else
 #define VCANBUS_CLOCK_HZ	40000000
+#endif
+/* The clock over 40 MHz: 1 or 4. */
+#define VCANBUS_CLOCK_SCALE	(VCANBUS_CLOCK_HZ / 40000000)
+/* The bit rate limit, a CAN SIC XL transceiver's (as dummy_can's). */
+#define VCANBUS_XL_BITRATE_MAX	20000000
 
+/*
+ * The prescalers' ranges scale with the clock, so that time quanta span
+ * the same 25 ns (or less) ... 12.8 us at either: the bit rates down to
+ * about 200 bit/s that the tests use stay possible at 160 MHz.
+ */
 static const struct can_bittiming_const vcanbus_bittiming_const = {
 	.name		= VCANBUS_NAME,
 	.tseg1_min	= 2,	/* time quanta */
@@ -26,7 +44,7 @@ static const struct can_bittiming_const vcanbus_bittiming_const = {
 	.tseg2_max	= 128,
 	.sjw_max	= 128,
 	.brp_min	= 1,
-	.brp_max	= 512,
+	.brp_max	= 512 * VCANBUS_CLOCK_SCALE,
 	.brp_inc	= 1,
 };
 
@@ -38,14 +56,62 @@ static const struct can_bittiming_const vcanbus_data_bittiming_const = {
 	.tseg2_max	= 16,
 	.sjw_max	= 16,
 	.brp_min	= 1,
+	.brp_max	= 32 * VCANBUS_CLOCK_SCALE,
+	.brp_inc	= 1,
+};
+
+/*
+ * The XL data phase: 10 Mbit/s is 16 time quanta of 6.25 ns at brp 1,
+ * 20 Mbit/s 8. The PWM symbol fields (in minimum time quanta, one clock
+ * cycle each) are 6 bits wide, as X_CAN's; can-dev checks the rest
+ * (a symbol at most 200 ns, PWMS < PWML, symbols dividing the bit).
+ */
+static const struct can_bittiming_const vcanbus_xl_bittiming_const = {
+	.name		= VCANBUS_NAME,
+	.tseg1_min	= 1,	/* time quanta */
+	.tseg1_max	= 64,
+	.tseg2_min	= 1,
+	.tseg2_max	= 32,
+	.sjw_max	= 32,
+	.brp_min	= 1,
 	.brp_max	= 32,
 	.brp_inc	= 1,
+};
+
+static const struct can_tdc_const vcanbus_xl_tdc_const = {
+	.tdcv_min	= 0,
+	.tdcv_max	= 127,	/* manual mode too */
+	.tdco_min	= 0,
+	.tdco_max	= 127,
+	.tdcf_min	= 0,
+	.tdcf_max	= 127,
+};
+
+#if VCANBUS_HAVE_CAN_XL
+static const struct can_pwm_const vcanbus_pwm_const = {
+	.pwms_min	= 1,
+	.pwms_max	= 63,
+	.pwml_min	= 2,
+	.pwml_max	= 63,
+	.pwmo_min	= 0,
+	.pwmo_max	= 63,
+};
+#endif
+
+static const struct vcanbus_xl_consts vcanbus_xl_consts = {
+	.data_bittiming	= &vcanbus_xl_bittiming_const,
+	.tdc		= &vcanbus_xl_tdc_const,
+#if VCANBUS_HAVE_CAN_XL
+	.pwm		= &vcanbus_pwm_const,
+#endif
 };
 
 /*
  * Preset timing, so that "ip link set <node> up" works at once:
  * 500 kbit/s = 40 MHz / (1 + 69 + 10) tq, sample point 87.5 %, and for
- * FD 2 Mbit/s = 40 MHz / (1 + 15 + 4) tq, sample point 80 %.
+ * FD 2 Mbit/s = 40 MHz / (1 + 15 + 4) tq, sample point 80 % (a 160 MHz
+ * clock divided by 4 first). XL has none: can-dev takes "xl on" only
+ * with an XL data bit rate in the same request.
  */
 static const struct can_bittiming vcanbus_default_bittiming = {
 	.bitrate	= 500000,
@@ -55,7 +121,7 @@ static const struct can_bittiming vcanbus_default_bittiming = {
 	.phase_seg1	= 35,
 	.phase_seg2	= 10,
 	.sjw		= 1,
-	.brp		= 1,
+	.brp		= VCANBUS_CLOCK_SCALE,
 };
 
 static const struct can_bittiming vcanbus_default_data_bittiming = {
@@ -66,10 +132,14 @@ static const struct can_bittiming vcanbus_default_data_bittiming = {
 	.phase_seg1	= 8,
 	.phase_seg2	= 4,
 	.sjw		= 1,
-	.brp		= 1,
+	.brp		= VCANBUS_CLOCK_SCALE,
 };
 
-/* @tq time quanta at @bt, in ns: exact, as the clock runs at a whole ns per tq. */
+/*
+ * @tq time quanta at @bt, in ns: exact at 40 MHz (25 ns per quantum) and,
+ * at 160 MHz, for every bit rate that is a whole ns per bit (10 kbit/s ...
+ * 20 Mbit/s as people use them); else the fraction of a ns is dropped.
+ */
 static u64 vcanbus_tq_ns(const struct vcanbus_node *node,
 			 const struct can_bittiming *bt, u32 tq)
 {
@@ -92,6 +162,15 @@ static void vcanbus_node_set_bit_times(struct vcanbus_node *node)
 		bt->data = vcanbus_tq_ns(node, dbt, can_bit_time(dbt));
 		bt->data_sp = vcanbus_tq_ns(node, dbt, CAN_SYNC_SEG +
 					    dbt->prop_seg + dbt->phase_seg1);
+	}
+	/*
+	 * The XL data phase. With transceiver mode switching, a bit is
+	 * PWM symbols, which can-dev makes divide the same bit time.
+	 */
+	bt->xl = 0;
+	if (node->can.ctrlmode & VCANBUS_CTRLMODE_XL) {
+		dbt = vcanbus_xl_bittiming(&node->can);
+		bt->xl = vcanbus_tq_ns(node, dbt, can_bit_time(dbt));
 	}
 }
 
@@ -183,7 +262,7 @@ static struct sk_buff *vcanbus_node_rx_skb(struct vcanbus_node *node,
 	int iif = vcanbus_skb_cb(shared)->iif;
 	struct sk_buff *skb;
 
-	if (!can_is_canfd_skb(shared) && wire->len8_dlc &&
+	if (can_is_can_skb(shared) && wire->len8_dlc &&
 	    !(node->can.ctrlmode & CAN_CTRLMODE_CC_LEN8_DLC)) {
 		struct can_frame *cf;
 
@@ -261,8 +340,6 @@ static int vcanbus_node_poll(struct napi_struct *napi, int budget)
 		return 0;
 	}
 	while (done < budget) {
-		const struct canfd_frame *cfd;
-
 		skb = vcanbus_rxq_take(node, &lost);
 		if (!skb) {
 			if (!lost)
@@ -270,12 +347,10 @@ static int vcanbus_node_poll(struct napi_struct *napi, int budget)
 			stats->rx_dropped++;
 			continue;
 		}
-		cfd = (struct canfd_frame *)skb->data;
 		/* Echoes count as sent (on completion), not as received. */
-		if (!vcanbus_skb_cb(skb)->echo && !(cfd->can_id & CAN_ERR_FLAG)) {
+		if (!vcanbus_skb_cb(skb)->echo && !vcanbus_skb_is_error(skb)) {
 			stats->rx_packets++;
-			if (!(cfd->can_id & CAN_RTR_FLAG))
-				stats->rx_bytes += cfd->len;
+			stats->rx_bytes += can_skb_get_data_len(skb);
 		}
 		netif_receive_skb(skb);
 		done++;
@@ -306,9 +381,18 @@ static bool vcanbus_tx_invalid(struct vcanbus_node *node, struct sk_buff *skb)
 	const struct canfd_frame *cfd = (struct canfd_frame *)skb->data;
 
 	/*
-	 * can-dev lets CAN XL frames from packet sockets through (6.2 and
-	 * later); no node is an XL controller.
+	 * An XL frame from an XL controller, with the flags and fields an XL
+	 * frame has (RRS is always 0 in a data frame). can-dev lets XL
+	 * frames from packet sockets through whatever the modes (6.2 and
+	 * later); where it has no XL, no node is an XL controller.
 	 */
+	if (can_is_canxl_skb(skb)) {
+		const struct canxl_frame *cxl = (struct canxl_frame *)skb->data;
+
+		return !(node->can.ctrlmode & VCANBUS_CTRLMODE_XL) ||
+		       (cxl->prio & ~(CANXL_PRIO_MASK | VCANBUS_CANXL_VCID_MASK)) ||
+		       (cxl->flags & ~(CANXL_XLF | CANXL_SEC));
+	}
 	if (!can_is_can_skb(skb) && !can_is_canfd_skb(skb))
 		return true;
 	if (cfd->can_id & CAN_ERR_FLAG)
@@ -353,6 +437,16 @@ static int vcanbus_node_open(struct net_device *ndev)
 	err = open_candev(ndev);
 	if (err)
 		return err;
+	/* can-dev checks the FD data bit rate here, not the XL one. */
+	if (node->can.ctrlmode & VCANBUS_CTRLMODE_XL) {
+		const struct can_bittiming *xbt = vcanbus_xl_bittiming(&node->can);
+
+		if (xbt->bitrate < node->can.bittiming.bitrate) {
+			netdev_err(ndev, "incorrect/missing XL data bit-timing\n");
+			close_candev(ndev);
+			return -EINVAL;
+		}
+	}
 
 	vcanbus_node_set_bit_times(node);
 	napi_enable(&node->napi);
@@ -516,7 +610,10 @@ static void vcanbus_node_setup(struct vcanbus_node *node)
 		CAN_CTRLMODE_LISTENONLY | CAN_CTRLMODE_ONE_SHOT |
 		CAN_CTRLMODE_BERR_REPORTING | CAN_CTRLMODE_FD |
 		CAN_CTRLMODE_PRESUME_ACK | CAN_CTRLMODE_FD_NON_ISO |
-		CAN_CTRLMODE_CC_LEN8_DLC;
+		CAN_CTRLMODE_CC_LEN8_DLC | VCANBUS_CTRLMODES_XL;
+	vcanbus_setup_xl(&node->can, &vcanbus_xl_consts);
+	if (VCANBUS_HAVE_CAN_XL)
+		node->can.bitrate_max = VCANBUS_XL_BITRATE_MAX;
 
 	node->tx_mailboxes = VCANBUS_TX_MAILBOXES;
 	node->tx_order = VCANBUS_TX_FIFO;

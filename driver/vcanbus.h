@@ -83,7 +83,29 @@ struct vcanbus_bus_stats {
 	u64 slipped_ns;		/* bus time skipped: the host fell behind */
 };
 
-/* A frame's bytes, Classical or CAN FD. */
+/* A frame's format on the wire. */
+enum vcanbus_format {
+	VCANBUS_CC,		/* Classical CAN */
+	VCANBUS_FD,		/* CAN FD */
+	VCANBUS_XL,		/* CAN XL */
+};
+
+/* Of a valid CAN skb (an XL frame's flags tell it from the others). */
+static inline enum vcanbus_format vcanbus_skb_format(const struct sk_buff *skb)
+{
+	if (can_is_canxl_skb(skb))
+		return VCANBUS_XL;
+	return can_is_canfd_skb(skb) ? VCANBUS_FD : VCANBUS_CC;
+}
+
+/* An error frame (only ever a Classical one). */
+static inline bool vcanbus_skb_is_error(const struct sk_buff *skb)
+{
+	return can_is_can_skb(skb) &&
+	       (((const struct can_frame *)skb->data)->can_id & CAN_ERR_FLAG);
+}
+
+/* A frame's bytes, Classical or CAN FD (XL frames are never copied). */
 union vcanbus_frame {
 	struct can_frame cc;
 	struct canfd_frame fd;
@@ -206,6 +228,7 @@ struct vcanbus_bit_times {
 	u64 nominal_sp;			/* from its start to its sample point */
 	u64 data;			/* the same at the data rate (fd on) */
 	u64 data_sp;
+	u64 xl;				/* one bit of an XL data phase (xl on) */
 };
 
 /*
@@ -299,6 +322,17 @@ static inline bool vcanbus_node_on_bus(const struct vcanbus_node *node)
 	       !node->recovery;
 }
 
+/*
+ * An XL controller in "XL-only" mode (xl on, fd off: can-dev's mode
+ * without error signalling). Never where can-dev has no XL.
+ */
+static inline bool vcanbus_node_xl_only(const struct vcanbus_node *node)
+{
+	u32 mode = node->can.ctrlmode & (VCANBUS_CTRLMODE_XL | CAN_CTRLMODE_FD);
+
+	return VCANBUS_CTRLMODE_XL && mode == VCANBUS_CTRLMODE_XL;
+}
+
 /* What the bus keeps with a frame in skb->cb. */
 struct vcanbus_skb_cb {
 	u64 seq;			/* in a mailbox: arrival order */
@@ -321,7 +355,7 @@ struct vcanbus_delivery {
 	struct vcanbus_node *tx;
 	struct sk_buff *skb;		/* the sender's, off its txq: the echo */
 	struct sk_buff *rx_skb;		/* the receivers', made for the first */
-	bool fd;
+	enum vcanbus_format format;
 	ktime_t end;			/* end of frame, CLOCK_REALTIME */
 };
 
@@ -345,7 +379,7 @@ void vcanbus_node_crowded(struct vcanbus_node *node, unsigned int len);
 void vcanbus_node_unlink_tx(struct vcanbus_node *node, struct sk_buff *skb);
 struct sk_buff *vcanbus_node_next_tx(struct vcanbus_node *node, ktime_t by);
 bool vcanbus_receives(const struct vcanbus_node *rx,
-		      const struct vcanbus_node *tx, bool fd);
+		      const struct vcanbus_node *tx, enum vcanbus_format format);
 bool vcanbus_bus_room(struct vcanbus_bus *bus, struct vcanbus_node *tx,
 		      const struct sk_buff *skb);
 void vcanbus_delivery_begin(struct vcanbus_delivery *d,

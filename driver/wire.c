@@ -65,8 +65,14 @@ static void vcanbus_wire_bits(const struct vcanbus_node *tx,
 			      const struct sk_buff *skb,
 			      struct vcanbus_frame_bits *bits)
 {
+	const struct canxl_frame *cxl = (const struct canxl_frame *)skb->data;
 	union vcanbus_frame f;
 
+	if (vcanbus_skb_format(skb) == VCANBUS_XL) {
+		vcanbus_frame_bits_xl(cxl->prio, cxl->len, bits);
+		return;
+	}
+	bits->xl = false;
 	vcanbus_node_tx_frame(tx, skb, &f);
 	vcanbus_frame_bits(&f.fd, can_is_canfd_skb(skb),
 			   !(tx->can.ctrlmode & CAN_CTRLMODE_FD_NON_ISO), bits);
@@ -79,6 +85,8 @@ static void vcanbus_wire_bits(const struct vcanbus_node *tx,
  * the sample point of the CRC delimiter (ISO 11898-1:2015, 11.3.1.3 and
  * 11.3.1.4): those two bits are each partly nominal and partly data
  * phase; the bits between (ESI to the last CRC bit) are data-phase bits.
+ * A CAN XL frame switches at whole bits, after ADH and after FCP
+ * (frame.c).
  */
 static u64 vcanbus_wire_ns(const struct vcanbus_node *tx,
 			   const struct vcanbus_frame_bits *bits, u32 nbits)
@@ -87,10 +95,20 @@ static u64 vcanbus_wire_ns(const struct vcanbus_node *tx,
 	u64 nsp = tx->bt.nominal_sp, dsp = tx->bt.data_sp;
 	/* BRS is the last bit before the data phase. */
 	u32 brs = bits->nominal - VCANBUS_TAIL_BITS;
+	u32 head;
 	u64 ns;
 
 	if (!bits->data)
 		return nbits * nbit;
+	if (bits->xl) {
+		head = bits->nominal - VCANBUS_XL_TAIL_BITS;
+		ns = min(nbits, head) * nbit;
+		if (nbits > head)
+			ns += min(nbits - head, bits->data) * tx->bt.xl;
+		if (nbits > head + bits->data)
+			ns += (nbits - head - bits->data) * nbit;
+		return ns;
+	}
 
 	ns = min(nbits, brs - 1) * nbit;
 	if (nbits >= brs)				/* BRS */
@@ -121,21 +139,64 @@ enum vcanbus_reading {
 	VCANBUS_LOSES_DATA,	/* another data bit rate: a form error */
 	VCANBUS_NO_FD,		/* fd off: a form error at the FDF bit */
 	VCANBUS_CRC_MISMATCH,	/* the other CAN FD protocol: a CRC error */
+	/*
+	 * A format it does not take, at a bit its protocol reserves (an FD
+	 * controller at an XL frame's XLF, which is its res bit; an XL-only
+	 * one at an FD frame's): the protocol exception. It neither flags
+	 * nor counts an error, and waits for the bus to be idle.
+	 */
+	VCANBUS_EXCEPTION,
 };
+
+/*
+ * A node that never signals an error, though it acknowledges and
+ * receives: in restricted operation, as the M_CAN manuals describe it (no
+ * error flag, it waits for bus idle, its error counters frozen); and an
+ * XL controller with fd off, whose error signalling is off (can-dev's
+ * "XL-only" mode), which vcanbus makes behave the same.
+ */
+static bool vcanbus_wire_silent(const struct vcanbus_node *node)
+{
+	return (node->can.ctrlmode & VCANBUS_CTRLMODE_RESTRICTED) ||
+	       vcanbus_node_xl_only(node);
+}
+
+/* How @rx, a node at @tx's nominal bit rate, reads an XL frame. */
+static enum vcanbus_reading vcanbus_wire_reading_xl(const struct vcanbus_node *rx,
+						    const struct vcanbus_node *tx)
+{
+	u32 tms = VCANBUS_CTRLMODE_XL_TMS;
+
+	if (rx->can.ctrlmode & VCANBUS_CTRLMODE_XL) {
+		/* PWM symbols are no bits to a node without them. */
+		if (rx->bt.xl != tx->bt.xl ||
+		    (rx->can.ctrlmode & tms) != (tx->can.ctrlmode & tms))
+			return VCANBUS_LOSES_DATA;
+		return VCANBUS_READS;
+	}
+	if (rx->can.ctrlmode & CAN_CTRLMODE_FD)
+		return VCANBUS_EXCEPTION;
+	return VCANBUS_NO_FD;
+}
 
 static enum vcanbus_reading vcanbus_wire_reading(const struct vcanbus_node *rx,
 						 const struct vcanbus_node *tx,
 						 const struct sk_buff *skb)
 {
 	const struct canfd_frame *cf = (const struct canfd_frame *)skb->data;
-	bool fd = can_is_canfd_skb(skb);
+	enum vcanbus_format format = vcanbus_skb_format(skb);
 
 	if (rx == tx)
 		return VCANBUS_READS;
 	if (rx->bt.nominal != tx->bt.nominal)
 		return VCANBUS_LOSES_SYNC;
-	if (!fd)
+	if (format == VCANBUS_XL)
+		return vcanbus_wire_reading_xl(rx, tx);
+	if (format == VCANBUS_CC)
 		return VCANBUS_READS;
+	/* An XL controller reads FD frames only with fd on. */
+	if (vcanbus_node_xl_only(rx))
+		return VCANBUS_EXCEPTION;
 	/*
 	 * A node with fd off is a Classical controller: a recessive FDF bit
 	 * is a form error to it (ISO 11898-1:2015; the protocol exception
@@ -167,7 +228,9 @@ static u32 vcanbus_reading_error(enum vcanbus_reading r,
 	case VCANBUS_LOSES_SYNC:
 		return VCANBUS_DESYNC_BIT;
 	case VCANBUS_LOSES_DATA:
-		return bits->nominal - VCANBUS_TAIL_BITS;	/* after BRS */
+		/* after BRS; after ADH */
+		return bits->nominal - (bits->xl ? VCANBUS_XL_TAIL_BITS :
+						   VCANBUS_TAIL_BITS);
 	case VCANBUS_NO_FD:
 		return bits->fdf;
 	case VCANBUS_CRC_MISMATCH:
@@ -288,17 +351,19 @@ static struct vcanbus_node *vcanbus_wire_arbitrate(struct vcanbus_bus *bus,
 /*
  * The bit of the arbitration field in which @key lost against @winner's
  * (0: the first identifier bit), from their keys
- * (vcanbus_arbitration_key(): base ID at bits 32..22, RTR/SRR 21, IDE 20,
- * ID extension 19..2, RTR 1, FDF 0). FDF follows IDE in the base format,
- * the extended RTR in the extended one.
+ * (vcanbus_arbitration_key(): base ID at bits 33..23, RTR/SRR 22, IDE 21,
+ * ID extension 20..3, RTR 2, FDF 1, XLF 0). FDF follows IDE in the base
+ * format, the extended RTR in the extended one; XLF follows FDF.
  */
 static u8 vcanbus_lost_at(u64 key, u64 winner)
 {
 	int top = fls64(key ^ winner) - 1;
 
-	if (top > 0)
-		return 32 - top;
-	return (key & BIT_ULL(20)) ? 32 : 13;
+	if (top > 1)
+		return 33 - top;
+	if (top == 1)
+		return (key & BIT_ULL(21)) ? 32 : 13;
+	return 14;
 }
 
 /*
@@ -330,9 +395,16 @@ static void vcanbus_wire_settle(struct vcanbus_bus *bus,
 static u8 vcanbus_wire_loc(const struct vcanbus_node *tx,
 			   const struct sk_buff *skb, u32 at, u8 *level)
 {
+	const struct canxl_frame *cxl = (const struct canxl_frame *)skb->data;
 	struct vcanbus_bit_probe probe = { .at = at };
 	union vcanbus_frame f;
 
+	if (vcanbus_skb_format(skb) == VCANBUS_XL) {
+		vcanbus_frame_probe_xl(cxl->prio, cxl->len, &probe);
+		if (level)
+			*level = probe.level;
+		return probe.loc;
+	}
 	vcanbus_node_tx_frame(tx, skb, &f);
 	vcanbus_frame_probe(&f.fd, can_is_canfd_skb(skb),
 			    !(tx->can.ctrlmode & CAN_CTRLMODE_FD_NON_ISO), &probe);
@@ -386,7 +458,9 @@ static void vcanbus_wire_outcome(struct vcanbus_bus *bus, struct vcanbus_node *t
 		if (r == VCANBUS_READS)
 			acked = true;
 		/* An active node's error flag destroys the frame. */
-		if (r == VCANBUS_READS || rx->can.state >= CAN_STATE_ERROR_PASSIVE)
+		if (r == VCANBUS_READS || r == VCANBUS_EXCEPTION ||
+		    vcanbus_wire_silent(rx) ||
+		    rx->can.state >= CAN_STATE_ERROR_PASSIVE)
 			continue;
 		at = vcanbus_reading_error(r, &wire->bits, &type);
 		if (at < wire->err_bit) {
@@ -423,10 +497,13 @@ static void vcanbus_wire_outcome(struct vcanbus_bus *bus, struct vcanbus_node *t
 	list_for_each_entry(rx, &bus->running, run_list) {
 		if (!vcanbus_wire_involved(rx, tx) || rx == first ||
 		    (rx->can.ctrlmode & CAN_CTRLMODE_LISTENONLY) ||
+		    vcanbus_wire_silent(rx) ||
 		    rx->can.state >= CAN_STATE_ERROR_PASSIVE)
 			continue;
 		/* Those flagging at the same bit as the first do not follow. */
 		r = vcanbus_wire_reading(rx, tx, skb);
+		if (r == VCANBUS_EXCEPTION)
+			continue;		/* it waits for idle */
 		if (wire->result != VCANBUS_WIRE_DESTROYED ||
 		    vcanbus_reading_error(r, &wire->bits, &type) != wire->err_bit)
 			wire->superposed = true;
@@ -519,16 +596,19 @@ static void vcanbus_wire_success(struct vcanbus_bus *bus,
 	list_for_each_entry(rx, &bus->running, run_list) {
 		if (!vcanbus_wire_involved(rx, tx)) {
 			/* The sender itself, in loopback mode. */
-			if (vcanbus_receives(rx, tx, d.fd))
+			if (vcanbus_receives(rx, tx, d.format))
 				vcanbus_deliver(bus, &d, rx);
 			continue;
 		}
 		r = vcanbus_wire_reading(rx, tx, skb);
 		if (r == VCANBUS_READS) {
-			vcanbus_err_rx_ok(rx);
+			if (!vcanbus_wire_silent(rx))
+				vcanbus_err_rx_ok(rx);
 			vcanbus_deliver(bus, &d, rx);
 			continue;
 		}
+		if (r == VCANBUS_EXCEPTION || vcanbus_wire_silent(rx))
+			continue;
 		/* Error-passive (or listening): it only counts its error. */
 		at = vcanbus_reading_error(r, &wire->bits, &type);
 		vcanbus_err_rx(rx, false, type,
@@ -560,9 +640,12 @@ static void vcanbus_wire_failure(struct vcanbus_bus *bus,
 	 * as any receiver; it only never drives the bus (no ACK, no flag).
 	 */
 	list_for_each_entry(rx, &bus->running, run_list) {
-		if (!vcanbus_wire_involved(rx, tx))
+		if (!vcanbus_wire_involved(rx, tx) || vcanbus_wire_silent(rx))
 			continue;
 		r = vcanbus_wire_reading(rx, tx, skb);
+		/* It ignores the frame from the reserved bit on. */
+		if (r == VCANBUS_EXCEPTION)
+			continue;
 		at = vcanbus_reading_error(r, &wire->bits, &type);
 		if (at > wire->err_bit) {
 			vcanbus_err_rx(rx, false, follow, wire->flag_loc, when);

@@ -60,6 +60,7 @@ struct canport {
 	struct {
 		uint64_t rx, tx, queue_full, rejected, kernel_drops, backoffs;
 		uint64_t rx_filtered, tx_filtered, tx_error_frames;
+		uint64_t rx_xl_not_carried;
 	} st;
 };
 
@@ -221,6 +222,17 @@ static void can_read_some(unsigned int budget)
 				memcpy(&drops, CMSG_DATA(c), sizeof(drops));
 				can.st.kernel_drops = drops;
 			}
+			/*
+			 * A CAN XL frame: neither format carries one, so it
+			 * is counted, never cut to what fits. Its flags byte,
+			 * where Classical and FD frames have their length,
+			 * has XLF; one longer than our buffer is truncated.
+			 */
+			if ((m->msg_flags & MSG_TRUNC) ||
+			    (frames[i].cf.len & CANXL_XLF)) {
+				can.st.rx_xl_not_carried++;
+				continue;
+			}
 			if (msgs[i].msg_len != CAN_MTU && msgs[i].msg_len != CANFD_MTU)
 				continue;
 			frames[i].fd = msgs[i].msg_len == CANFD_MTU;
@@ -377,6 +389,7 @@ static void can_report(struct vcb_port *port, FILE *out)
 	vcb_stat(out, n, "tx_filtered", can.st.tx_filtered);
 	vcb_stat(out, n, "tx_error_frames_refused", can.st.tx_error_frames);
 	vcb_stat(out, n, "rx_filtered", can.st.rx_filtered);
+	vcb_stat(out, n, "rx_xl_not_carried", can.st.rx_xl_not_carried);
 	vcb_stat(out, n, "tx_backoffs", can.st.backoffs);
 	vcb_stat(out, n, "rx_dropped_socket_full", can.st.kernel_drops);
 }
@@ -433,6 +446,11 @@ int vcb_can_open(const struct vcb_can_config *cfg)
 		return -1;
 	}
 	setsockopt(can.sock.fd, SOL_CAN_RAW, CAN_RAW_FD_FRAMES, &on, sizeof(on));
+	/*
+	 * XL frames too (Linux 6.2 and later), only to count them: without
+	 * this the socket would not see them at all.
+	 */
+	setsockopt(can.sock.fd, SOL_CAN_RAW, CAN_RAW_XL_FRAMES, &on, sizeof(on));
 	/* Our frames back when the bus carried them: the order (busqueue.c). */
 	if (setsockopt(can.sock.fd, SOL_CAN_RAW, CAN_RAW_RECV_OWN_MSGS, &on, sizeof(on))) {
 		vcb_err("%s: CAN_RAW_RECV_OWN_MSGS: %m", cfg->ifname);

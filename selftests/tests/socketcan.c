@@ -44,13 +44,22 @@ TEST_F(node, state_and_counters)
 	EXPECT_EQ(CAN_STATE_ERROR_ACTIVE, state);
 }
 
+/*
+ * The emulated controller's clock: 40 MHz, as the common CAN FD cores,
+ * and 160 MHz where can-dev has CAN XL (6.19 on), for the XL data rates.
+ */
+static unsigned int clock_hz(void)
+{
+	return vcb_kernel_at_least(6, 19) ? 160000000 : 40000000;
+}
+
 TEST_F(node, clock_and_limits)
 {
 	struct can_bittiming_const btc;
 	struct can_clock clock;
 
 	ASSERT_EQ(0, can_get_clock("sca", &clock));
-	EXPECT_EQ(40000000, clock.freq);
+	EXPECT_EQ(clock_hz(), clock.freq);
 	ASSERT_EQ(0, can_get_bittiming_const("sca", &btc));
 	EXPECT_STREQ("vcanbus", btc.name);
 	EXPECT_EQ(256, btc.tseg1_max);
@@ -64,6 +73,9 @@ TEST_F(node, bitrate)
 	ASSERT_EQ(0, can_get_bittiming("sca", &bt));
 	EXPECT_EQ(500000, bt.bitrate);
 	EXPECT_EQ(875, bt.sample_point);
+	/* The preset: 25 ns quanta at either clock (brp 1 or 4). */
+	EXPECT_EQ(25, bt.tq);
+	EXPECT_EQ(clock_hz() / 40000000, bt.brp);
 
 	/* Refused while up, as by every controller. */
 	EXPECT_NE(0, can_set_bitrate("sca", 125000));
@@ -72,8 +84,8 @@ TEST_F(node, bitrate)
 	ASSERT_EQ(0, can_do_start("sca"));
 	ASSERT_EQ(0, can_get_bittiming("sca", &bt));
 	EXPECT_EQ(125000, bt.bitrate);
-	/* can-dev computed the segments from the 40 MHz clock. */
-	EXPECT_EQ(40000000 / bt.brp / (1 + bt.prop_seg + bt.phase_seg1 + bt.phase_seg2),
+	/* can-dev computed the segments from the node's clock. */
+	EXPECT_EQ(clock_hz() / bt.brp / (1 + bt.prop_seg + bt.phase_seg1 + bt.phase_seg2),
 		  125000);
 }
 

@@ -14,7 +14,7 @@ pkgs=(
 	kmod cpio xz-utils zstd file
 	qemu-system-x86 busybox-static
 	linux-source-6.12 dkms
-	can-utils iproute2 libsocketcan-dev libmsgpack-dev libsystemd-dev systemd
+	can-utils iproute2 libsocketcan-dev libmnl-dev libmsgpack-dev libsystemd-dev systemd
 	pkg-config clang
 	python3 python3-can python3-msgpack
 	gnuplot-nox
