@@ -13,8 +13,10 @@
 #   make fuzz            the bridge's fuzz targets, BRIDGE_FUZZ_SECONDS (300)
 #                        each; what reaches new code joins userspace/fuzz/corpus
 #   make bench           benchmarks in a guest (BENCH_KERNEL): vcanbus
-#                        against vxcan/vcan, wire timing, the bridge; writes
-#                        docs/bench.md and its plots (15-21 min, alone)
+#                        against vxcan/vcan, wire timing, the bridge; first,
+#                        in a guest of the newest kernel, a saturated CAN XL
+#                        bus; writes docs/bench.md and its plots (20-25
+#                        min, alone)
 #
 # Variables: KDIR (kernel headers), KERNELS (kernel series: "6.1 6.12 newest";
 # make run boots the last), BENCH_KERNEL (6.12), TESTS (test names, default
@@ -104,9 +106,14 @@ check-debug:
 
 # One kernel is enough: the figures compare vcanbus with vxcan and vcan
 # (and with the theory) inside one boot.
+# The XL part needs a kernel with CAN XL: its own guest, first; the main
+# run's report takes its results from there.
 bench:
 	@mkdir -p build
-	@$(VM)/run.sh --bench --kernels "$(BENCH_KERNEL)"
+	@VCB_BENCH_PARTS=xl VCB_OUT_BASE=$(top)/build/vm-bench-xl \
+	 $(VM)/run.sh --bench --kernels newest
+	@VCB_BENCH_XL_OUT=$(top)/build/vm-bench-xl \
+	 $(VM)/run.sh --bench --kernels "$(BENCH_KERNEL)"
 
 check-vm:
 	@$(VM)/run.sh --kernels "$(KERNELS)" --tests "$(TESTS)"

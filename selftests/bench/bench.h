@@ -45,6 +45,14 @@ static inline uint64_t bench_ns(clockid_t clock)
 	return (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
 }
 
+/* CAN XL frames on raw socket @s too (Linux 6.2 and later). */
+static inline int bench_xl_frames(int s)
+{
+	int one = 1;
+
+	return setsockopt(s, SOL_CAN_RAW, CAN_RAW_XL_FRAMES, &one, sizeof(one));
+}
+
 /*
  * A raw CAN socket on "IF" or "NETNS/IF" (a namespace made by ip netns):
  * the socket stays in the namespace it was made in. @fd: CAN FD frames;

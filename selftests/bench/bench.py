@@ -23,6 +23,10 @@
             64-node bus with the others up, of 1 -> 1 with them down, and of
             busload's eight senders: the most sampled functions of each in
             $VCB_OUT/profile-*.txt, for docs/design.md
+  xl        (kernels with CAN XL, 6.19 on; make bench runs it on the
+            newest kernel in a guest of its own) saturate with a 2048-byte
+            CAN XL frame at 500 kbit/s nominal and 10 Mbit/s XL data, 4 and
+            32 mailboxes, against the theory for that exact frame
   bridge    two hosts (namespaces, a veth pair), each with its own bus,
             joined by vcanbridge over UDP (pycan, cannelloni) and TCP:
             frames/s, one-way latency at a fixed rate, CPU time per frame
@@ -241,6 +245,74 @@ def wire():
                  mailboxes=boxes, frame_bits=bits['total'],
                  theory_fps=float(10**9 / per), rep=rep)
     bus_remove('wb')
+
+
+def can_set_xl(ifname, bitrate, xbitrate):
+    """ip link set IF type can bitrate B fd off xl on xbitrate X, over
+    rtnetlink (iproute2 in Debian has no "xl"): can-dev wants the nominal
+    and the XL data bit timing in the request that turns XL on."""
+    import struct
+    rtm_newlink, ifla_linkinfo, info_kind, info_data = 16, 18, 1, 2
+    can_bittiming, can_ctrlmode, can_xl_data_bittiming = 1, 5, 18
+    ctrlmode_fd, ctrlmode_xl = 0x20, 0x1000
+
+    def attr(kind, payload):
+        n = 4 + len(payload)
+        return struct.pack('=HH', n, kind) + payload + bytes(-n % 4)
+
+    data = (attr(can_bittiming, struct.pack('=8I', bitrate, *[0] * 7)) +
+            attr(can_xl_data_bittiming, struct.pack('=8I', xbitrate,
+                                                    *[0] * 7)) +
+            attr(can_ctrlmode, struct.pack('=II', ctrlmode_fd | ctrlmode_xl,
+                                           ctrlmode_xl)))
+    info = attr(ifla_linkinfo, attr(info_kind, b'can\0') +
+                attr(info_data | 0x8000, data))
+    body = struct.pack('=BxHiII', 0, 0, socket.if_nametoindex(ifname), 0,
+                       0) + info
+    msg = struct.pack('=IHHII', 16 + len(body), rtm_newlink, 0x5, 1, 0) + body
+    with socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, 0) as nl:
+        nl.send(msg)
+        reply = nl.recv(4096)
+    err = struct.unpack_from('=i', reply, 16)[0]
+    if err:
+        raise OSError(-err, f'{ifname}: xl on, xbitrate {xbitrate}: '
+                      f'{os.strerror(-err)}')
+
+
+# xl: one 2048-byte XL frame, priority 0x123, data (i * 37 + 11) & 0xff as
+# saturate.c writes it, at 500 kbit/s nominal and 10 Mbit/s XL data.
+XL_LEN, XL_RATE, XL_XRATE = 2048, 500000, 10000000
+
+
+def xl():
+    release = tuple(int(v) for v in os.uname().release.split('.')[:2])
+    if release < (6, 19):
+        tap.ok(True, f'xl: # SKIP Linux {os.uname().release} has no CAN XL')
+        return
+    data = bytes((i * 37 + 11) & 0xff for i in range(XL_LEN))
+    bits = canbits.xl_frame_bits(0x123, data)
+    per = (canbits.xl_duration_ns(bits, XL_RATE, XL_XRATE) +
+           canbits.INTERMISSION_BITS * 10**9 / XL_RATE)
+    bus_make('xb', 'wire')
+    for n in ('xb0', 'xb1'):
+        run('mkdir', f'{CFS}/xb/{n}')
+        can_set_xl(n, XL_RATE, XL_XRATE)
+        same_queue(n)
+    for rep in range(min(REPEAT, 3)):
+        for boxes in MAILBOXES:
+            set_up(['xb0', 'xb1'], False)
+            cfs_write(f'{CFS}/xb/xb0/tx_mailboxes', str(boxes))
+            set_up(['xb0', 'xb1'], True)
+            tool(['saturate', '--tx', 'xb0', '--rx', 'xb1', '--seconds', '5',
+                  '--xl', str(XL_LEN), '--label', 'xl'],
+                 f'xl 500k/10M, {XL_LEN} bytes, {boxes} mailboxes: saturated '
+                 f'bus, run {rep + 1}',
+                 bench='xl', config='XL 500k/10M', bitrate=XL_RATE,
+                 xbitrate=XL_XRATE, length=XL_LEN, mailboxes=boxes,
+                 frame_bits=bits['total'], nominal_bits=bits['nominal'],
+                 data_bits=bits['data_phase'], theory_fps=float(10**9 / per),
+                 rep=rep)
+    bus_remove('xb')
 
 
 QUEUE_IDS = [0x10 * (i + 1) for i in range(8)]

@@ -397,9 +397,75 @@ def busload_section(runs, md):
               f'{r["bus_slipped_ns"] / 1e6:,.0f} |\n')
 
 
+def load_xl():
+    """The XL part's runs and guest, from the run make bench made first on
+    a kernel with CAN XL (VCB_BENCH_XL_OUT: its run.sh output folder, one
+    sub-folder per kernel release); ([], None) without one."""
+    base = os.environ.get('VCB_BENCH_XL_OUT')
+    if not base or not os.path.isdir(base):
+        return [], None
+    for rel in sorted(os.listdir(base)):
+        path = os.path.join(base, rel, 'bench.jsonl')
+        if os.path.exists(path):
+            with open(path) as f:
+                runs = [json.loads(line) for line in f if line.strip()]
+            with open(os.path.join(base, rel, 'bench-info.json')) as f:
+                return pick(runs, bench='xl'), json.load(f)
+    return [], None
+
+
+def xl_section(runs, info, md):
+    md.append('## Wire timing: a saturated CAN XL bus\n')
+    if not runs:
+        md.append('Not measured: no run on a kernel with CAN XL (make bench '
+                  'runs this part first, on the newest kernel).\n')
+        return
+    r0 = runs[0]
+    md.append(f'Measured in a guest of its own, kernel {info["kernel"]} '
+              f'(can-dev has CAN XL from 6.19 on; the rest of this page runs '
+              f'on {INFO["kernel"]}), {info["cpus"]} vCPUs. One sender keeps '
+              f'the bus busy for 5 s with one CAN XL frame of '
+              f'{r0["length"]} bytes (priority 123) at '
+              f'{r0["bitrate"] // 1000} kbit/s nominal and '
+              f'{r0["xbitrate"] // 1000000} Mbit/s XL data: '
+              f'{r0["nominal_bits"]} nominal and {r0["data_bits"]} data-phase '
+              'bits (selftests/lib/canbits.py), + 3 bits of intermission. '
+              'Columns as in the saturated-bus table above.\n')
+    md.append('| bus | mailboxes | frame bits | theory frames/s | achieved '
+              '÷ theory | bus clock ÷ theory | lateness least / p50 / p99 / '
+              'max (µs) | gap p50 / p99.9 / max, bus clock (µs) |')
+    md.append('|---|---|---|---|---|---|---|---|')
+    out = {}
+    for boxes in sorted({r['mailboxes'] for r in runs}):
+        rs = pick(runs, mailboxes=boxes)
+        theory = rs[0]['theory_fps']
+        got = [r['fps'] / theory for r in rs]
+        bus = [r['bus_fps'] / theory for r in rs]
+        out[boxes] = med(got)
+        md.append(f'| {rs[0]["config"]}, {rs[0]["length"]} B | {boxes} | '
+                  f'{rs[0]["frame_bits"]} | {theory:,.1f} | '
+                  f'{spread(got, "{:.4f}")} | {spread(bus, "{:.4f}")} | '
+                  f'{signed(rs, "lateness_us", "min")} / '
+                  f'{lat(rs, "lateness_us", "p50"):.0f} / '
+                  f'{lat(rs, "lateness_us", "p99"):.0f} / '
+                  f'{lat(rs, "lateness_us", "max"):.0f} | '
+                  f'{signed(rs, "bus_gap_us", "p50")} / '
+                  f'{signed(rs, "bus_gap_us", "p99.9")} / '
+                  f'{signed(rs, "bus_gap_us", "max")} |')
+    if 4 in out:
+        md.append(f'\n**CAN XL, 4 mailboxes (the default): {out[4]:.4f} of '
+                  'the theoretical frame rate.** A 2048-byte frame lasts '
+                  'about 1.9 ms at these rates: 4 mailboxes hold 7.5 ms of '
+                  'bus time.\n')
+
+
 def main():
     global INFO
     runs, INFO = load()
+    if runs and not [r for r in runs if r.get('bench') != 'xl']:
+        # make bench's first run: the XL part alone, for the main report.
+        print('report: the CAN XL part; the main run reports it')
+        return
     md = ['# Benchmarks\n',
           'Made by `make bench` (selftests/bench/): what vcanbus costs and '
           'how faithful it is, measured side by side in one boot of one '
@@ -433,6 +499,7 @@ def main():
     for section in (instant_section, scale_section, wire_section,
                     queueing_section, busload_section, bridge_section):
         section(runs, md)
+    xl_section(*load_xl(), md)
     with open(os.path.join(DOCS, 'bench.md'), 'w') as f:
         f.write('\n'.join(md) + '\n')
     print(f'report: {os.path.join(DOCS, "bench.md")}')

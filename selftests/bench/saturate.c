@@ -3,7 +3,11 @@
  * saturate: a bus in wire timing, kept busy by one sender for a while; how
  * many frames a second it carried and how late they reached a receiver.
  *
- *   saturate --tx [NS/]IF --rx [NS/]IF --seconds S [--fd] [--label TEXT]
+ *   saturate --tx [NS/]IF --rx [NS/]IF --seconds S [--fd | --xl LEN]
+ *            [--label TEXT]
+ *
+ * --xl LEN: a CAN XL frame of LEN bytes (priority 0x123) on nodes with xl
+ * on (kernels with CAN XL).
  *
  * The sender writes one fixed frame (so that every frame has the same bit
  * length: the theoretical rate is one number, see bench.sh) on a blocking
@@ -28,6 +32,8 @@
 #include <pthread.h>
 #include <stdatomic.h>
 
+#include <stddef.h>
+
 #include "bench.h"
 
 #ifndef CANFD_FDF
@@ -37,10 +43,23 @@
 static struct {
 	const char *tx, *rx, *label;
 	int fd;
+	unsigned int xl;		/* an XL frame of this many bytes */
 	unsigned int seconds;
 	_Atomic uint64_t sent;
 	_Atomic int done;
 } sat = { .seconds = 5 };
+
+/* The frame: Classical or FD in a canfd_frame, else XL; its size. */
+static size_t fixed_frame_xl(struct canxl_frame *x)
+{
+	memset(x, 0, sizeof(*x));
+	x->prio = 0x123;
+	x->flags = CANXL_XLF;
+	x->len = sat.xl;
+	for (unsigned int i = 0; i < sat.xl; i++)
+		x->data[i] = (uint8_t)(i * 37 + 11);
+	return offsetof(struct canxl_frame, data) + sat.xl;
+}
 
 static void fixed_frame(struct canfd_frame *cf)
 {
@@ -63,12 +82,18 @@ static void *tx_main(void *arg)
 {
 	size_t mtu = sat.fd ? CANFD_MTU : CAN_MTU;
 	uint64_t end = bench_ns(CLOCK_MONOTONIC) + sat.seconds * 1000000000ull;
+	static struct canxl_frame x;
 	struct canfd_frame cf;
 	int s = *(int *)arg;
+	void *frame = &cf;
 
 	fixed_frame(&cf);
+	if (sat.xl) {
+		mtu = fixed_frame_xl(&x);
+		frame = &x;
+	}
 	while (bench_ns(CLOCK_MONOTONIC) < end) {
-		if (write(s, &cf, mtu) == (ssize_t)mtu)
+		if (write(s, frame, mtu) == (ssize_t)mtu)
 			atomic_fetch_add(&sat.sent, 1);
 		else if (errno == ENOBUFS)
 			usleep(100);	/* not expected: txqueuelen too small */
@@ -96,7 +121,7 @@ static double slope_ns(const uint64_t *t, uint64_t n)
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: saturate --tx [NS/]IF --rx [NS/]IF --seconds S [--fd] [--label TEXT]\n");
+	fprintf(stderr, "usage: saturate --tx [NS/]IF --rx [NS/]IF --seconds S [--fd | --xl LEN] [--label TEXT]\n");
 	exit(2);
 }
 
@@ -107,16 +132,18 @@ int main(int argc, char **argv)
 		{ "rx", required_argument, NULL, 'r' },
 		{ "seconds", required_argument, NULL, 's' },
 		{ "fd", no_argument, NULL, 'f' },
+		{ "xl", required_argument, NULL, 'x' },
 		{ "label", required_argument, NULL, 'l' },
 		{ 0 }
 	};
-	struct canfd_frame frame, want;
+	static struct canxl_frame frame, want;
 	union {
 		char buf[CMSG_SPACE(sizeof(struct timespec)) + CMSG_SPACE(sizeof(uint32_t))];
 		struct cmsghdr align;
 	} ctrl;
 	uint64_t n = 0, since = 0, cap, *rx_ns, *bus_ns;
 	int64_t *late, *gap, *bus_gap;
+	size_t size = 0;
 	int c, ts, rs;
 	pthread_t thread;
 
@@ -126,11 +153,13 @@ int main(int argc, char **argv)
 		case 'r': sat.rx = optarg; break;
 		case 's': sat.seconds = strtoul(optarg, NULL, 0); break;
 		case 'f': sat.fd = 1; break;
+		case 'x': sat.xl = strtoul(optarg, NULL, 0); break;
 		case 'l': sat.label = optarg; break;
 		default: usage();
 		}
 	}
-	if (!sat.tx || !sat.rx || !sat.seconds || optind != argc)
+	if (!sat.tx || !sat.rx || !sat.seconds || optind != argc ||
+	    (sat.xl && (sat.fd || sat.xl > CANXL_MAX_DLEN)))
 		usage();
 	if (!sat.label)
 		sat.label = sat.tx;
@@ -143,10 +172,17 @@ int main(int argc, char **argv)
 	bus_gap = calloc(cap, sizeof(*bus_gap));
 	if (!rx_ns || !bus_ns || !late || !gap || !bus_gap)
 		bench_die("memory: %m");
-	fixed_frame(&want);
+	if (sat.xl) {
+		size = fixed_frame_xl(&want);
+	} else {
+		fixed_frame((struct canfd_frame *)&want);
+		size = sat.fd ? CANFD_MTU : CAN_MTU;
+	}
 
 	rs = bench_socket(sat.rx, sat.fd, 1, 0);
 	ts = bench_socket(sat.tx, sat.fd, 0, 0);
+	if (sat.xl && (bench_xl_frames(rs) || bench_xl_frames(ts)))
+		bench_die("%s: CAN_RAW_XL_FRAMES: %m", sat.label);
 	if (pthread_create(&thread, NULL, tx_main, &ts))
 		bench_die("thread: %m");
 
@@ -183,8 +219,9 @@ int main(int argc, char **argv)
 				bench_die("%s: more than %llu frames", sat.label,
 					  (unsigned long long)cap);
 			/* Linux 6.2 and later mark CAN FD frames (FDF) on receive. */
-			frame.flags &= ~CANFD_FDF;
-			if (memcmp(&frame, &want, sat.fd ? CANFD_MTU : CAN_MTU))
+			if (!sat.xl)
+				((struct canfd_frame *)&frame)->flags &= ~CANFD_FDF;
+			if (got != (int)size || memcmp(&frame, &want, size))
 				bench_die("%s: frame %llu is not the frame sent",
 					  sat.label, (unsigned long long)n);
 			for (cm = CMSG_FIRSTHDR(m); cm; cm = CMSG_NXTHDR(m, cm)) {
