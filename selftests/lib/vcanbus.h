@@ -123,14 +123,16 @@ static inline int vcb_socket(const char *ifname, int own, int fd_frames)
 }
 
 /*
- * Receives one frame within @timeout_ms: its length (CAN_MTU or
- * CANFD_MTU), 0 on timeout, -1 on error. @flags gets msg_flags
+ * Receives one frame within @timeout_ms into @buf of @size bytes (or a
+ * struct canfd_frame): its length (CAN_MTU, CANFD_MTU, or a CAN XL
+ * frame's), 0 on timeout, -1 on error. @flags gets msg_flags
  * (MSG_CONFIRM marks the echo of the socket's own frame).
  */
-static inline int vcb_recv(int s, struct canfd_frame *cf, int *flags, int timeout_ms)
+static inline int vcb_recv_buf(int s, void *buf, size_t size, int *flags,
+			       int timeout_ms)
 {
 	struct pollfd p = { .fd = s, .events = POLLIN };
-	struct iovec iov = { .iov_base = cf, .iov_len = sizeof(*cf) };
+	struct iovec iov = { .iov_base = buf, .iov_len = size };
 	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
 	ssize_t n;
 
@@ -140,6 +142,11 @@ static inline int vcb_recv(int s, struct canfd_frame *cf, int *flags, int timeou
 	if (flags)
 		*flags = msg.msg_flags;
 	return n < 0 ? -1 : (int)n;
+}
+
+static inline int vcb_recv(int s, struct canfd_frame *cf, int *flags, int timeout_ms)
+{
+	return vcb_recv_buf(s, cf, sizeof(*cf), flags, timeout_ms);
 }
 
 /* Sends a frame, waiting out a full queue (ENOBUFS) as cangen does. */

@@ -121,21 +121,33 @@ out:
 	return ret;
 }
 
+/*
+ * A request of @type about link @ifname in @buf, acknowledged (an ack also
+ * ends the answer to a get); NULL if there is no such link.
+ */
+static inline struct nlmsghdr *vcb_nl_link_req(char *buf, uint16_t type,
+					       const char *ifname)
+{
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	struct ifinfomsg *ifi;
+
+	nlh->nlmsg_type = type;
+	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;
+	ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
+	ifi->ifi_family = AF_UNSPEC;
+	ifi->ifi_index = (int)if_nametoindex(ifname);
+	return ifi->ifi_index ? nlh : NULL;
+}
+
 /* ip link set @ifname type can ..., over rtnetlink. */
 static inline int vcb_nl_can_set(const char *ifname, const struct vcb_can_req *req,
 				 char *why, size_t whylen)
 {
 	char buf[MNL_SOCKET_BUFFER_SIZE];
-	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	struct nlmsghdr *nlh = vcb_nl_link_req(buf, RTM_NEWLINK, ifname);
 	struct nlattr *linkinfo, *data, *pwm;
-	struct ifinfomsg *ifi;
 
-	nlh->nlmsg_type = RTM_NEWLINK;
-	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;
-	ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
-	ifi->ifi_family = AF_UNSPEC;
-	ifi->ifi_index = (int)if_nametoindex(ifname);
-	if (!ifi->ifi_index)
+	if (!nlh)
 		return -ENODEV;
 	linkinfo = mnl_attr_nest_start(nlh, IFLA_LINKINFO);
 	mnl_attr_put_strz(nlh, IFLA_INFO_KIND, "can");
@@ -254,17 +266,10 @@ static inline int vcb_nl_link_msg(const struct nlmsghdr *nlh, void *data)
 static inline int vcb_nl_can_get(const char *ifname, struct vcb_can_info *info)
 {
 	char buf[MNL_SOCKET_BUFFER_SIZE];
-	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
-	struct ifinfomsg *ifi;
+	struct nlmsghdr *nlh = vcb_nl_link_req(buf, RTM_GETLINK, ifname);
 
 	memset(info, 0, sizeof(*info));
-	nlh->nlmsg_type = RTM_GETLINK;
-	/* The ack after the answer ends the exchange. */
-	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;
-	ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
-	ifi->ifi_family = AF_UNSPEC;
-	ifi->ifi_index = (int)if_nametoindex(ifname);
-	if (!ifi->ifi_index)
+	if (!nlh)
 		return -ENODEV;
 	return vcb_nl_talk(nlh, vcb_nl_link_msg, info, NULL, 0);
 }

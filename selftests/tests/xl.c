@@ -88,17 +88,7 @@ static int xl_frame(struct canxl_frame *x, canid_t prio, int len, int seed)
 /* One frame of any format into @buf; its size, 0 on timeout. */
 static int xl_recv(int s, void *buf, int *flags, int timeout_ms)
 {
-	struct pollfd p = { .fd = s, .events = POLLIN };
-	struct iovec iov = { .iov_base = buf, .iov_len = sizeof(struct canxl_frame) };
-	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
-	ssize_t n;
-
-	if (poll(&p, 1, timeout_ms) <= 0)
-		return 0;
-	n = recvmsg(s, &msg, 0);
-	if (flags)
-		*flags = msg.msg_flags;
-	return n < 0 ? -1 : (int)n;
+	return vcb_recv_buf(s, buf, sizeof(struct canxl_frame), flags, timeout_ms);
 }
 
 /* The same with the frame's SO_TIMESTAMPNS (end of frame, bus clock). */
@@ -262,7 +252,7 @@ TEST_F(mixed, xl_frames_cross)
 	static struct canxl_frame sent[3], got;
 	struct can_frame marker = { .can_id = 0x7ff, .len = 2, .data = { 0xab, 0xcd } };
 	const char *xl_rx[] = { "xb", "xc", "xf" }, *other[] = { "xd", "xe" };
-	int a = xl_socket("xa", 1), s, n, flags;
+	int a = xl_socket("xa", 1), s, n, flags = 0;
 
 	ASSERT_GE(a, 0);
 	int rx[3], ox[2];
