@@ -332,11 +332,11 @@ static u8 vcanbus_xl_field_loc(u32 u, unsigned int len)
  * @prio: its 11-bit priority identifier
  * @len: its data length, 1..2048 bytes
  * @probe: as for vcanbus_frame_probe(). From SOF to ADH and from FCP on,
- *	   every bit has its field and level (FDF and XLF are RES1 and RES0
- *	   of an FD frame, resXL RES0; FCP and DAH..AH2 take the CRC
- *	   delimiter's place). In between, fields by vcanbus_xl_field_loc(), a
- *	   fixed stuff bit in the field of the bit before it, no level (it
- *	   depends on the content).
+ *	   every bit has its field and level (FDF and XLF are RES0, as FDF
+ *	   and res of a base-format FD frame, resXL too; FCP and DAH..AH2
+ *	   take the CRC delimiter's place). In between, fields by
+ *	   vcanbus_xl_field_loc(), a fixed stuff bit in the field of the bit
+ *	   before it, no level (it depends on the content).
  */
 void vcanbus_frame_probe_xl(u16 prio, unsigned int len,
 			    struct vcanbus_bit_probe *probe)
@@ -407,6 +407,7 @@ void vcanbus_frame_bits(const struct canfd_frame *cf, bool fd, bool iso,
 	bits->data = w.bits[1];
 	bits->stuff = w.stuff;
 	bits->fdf = w.fdf;
+	bits->xl = false;
 }
 
 /**

@@ -434,19 +434,18 @@ static int vcanbus_node_open(struct net_device *ndev)
 	struct vcanbus_bus *bus = node->bus;
 	int err;
 
-	err = open_candev(ndev);
-	if (err)
-		return err;
-	/* can-dev checks the FD data bit rate here, not the XL one. */
+	/* open_candev() checks the FD data bit rate, not the XL one. */
 	if (node->can.ctrlmode & VCANBUS_CTRLMODE_XL) {
 		const struct can_bittiming *xbt = vcanbus_xl_bittiming(&node->can);
 
 		if (xbt->bitrate < node->can.bittiming.bitrate) {
 			netdev_err(ndev, "incorrect/missing XL data bit-timing\n");
-			close_candev(ndev);
 			return -EINVAL;
 		}
 	}
+	err = open_candev(ndev);
+	if (err)
+		return err;
 
 	vcanbus_node_set_bit_times(node);
 	napi_enable(&node->napi);

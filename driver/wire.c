@@ -72,7 +72,6 @@ static void vcanbus_wire_bits(const struct vcanbus_node *tx,
 		vcanbus_frame_bits_xl(cxl->prio, cxl->len, bits);
 		return;
 	}
-	bits->xl = false;
 	vcanbus_node_tx_frame(tx, skb, &f);
 	vcanbus_frame_bits(&f.fd, can_is_canfd_skb(skb),
 			   !(tx->can.ctrlmode & CAN_CTRLMODE_FD_NON_ISO), bits);
@@ -153,7 +152,8 @@ enum vcanbus_reading {
  * receives: in restricted operation, as the M_CAN manuals describe it (no
  * error flag, it waits for bus idle, its error counters frozen); and an
  * XL controller with fd off, whose error signalling is off (can-dev's
- * "XL-only" mode), which vcanbus makes behave the same.
+ * "XL-only" mode), which vcanbus makes behave the same, as a receiver and
+ * as a sender (restricted nodes never send).
  */
 static bool vcanbus_wire_silent(const struct vcanbus_node *node)
 {
@@ -240,6 +240,25 @@ static u32 vcanbus_reading_error(enum vcanbus_reading r,
 	default:
 		return U32_MAX;
 	}
+}
+
+/*
+ * How @rx read the frame up to the error that ended it (wire->err_bit): a
+ * node that takes the protocol exception at the reserved bit after FDF
+ * does so only if the frame got there intact; an error flag that starts
+ * at or before that bit is an error to it, as to any reader.
+ */
+static enum vcanbus_reading
+vcanbus_wire_reading_to_error(const struct vcanbus_wire *wire,
+			      const struct vcanbus_node *rx,
+			      const struct vcanbus_node *tx,
+			      const struct sk_buff *skb)
+{
+	enum vcanbus_reading r = vcanbus_wire_reading(rx, tx, skb);
+
+	if (r == VCANBUS_EXCEPTION && wire->err_bit <= wire->bits.fdf)
+		return VCANBUS_READS;
+	return r;
 }
 
 /* The location (data[3]) a node reports for its own error at bit @at. */
@@ -492,7 +511,7 @@ static void vcanbus_wire_outcome(struct vcanbus_bus *bus, struct vcanbus_node *t
 	if (wire->result == VCANBUS_WIRE_ACK_ERROR)
 		return;
 	if (wire->result == VCANBUS_WIRE_DESTROYED &&
-	    tx->can.state < CAN_STATE_ERROR_PASSIVE)
+	    tx->can.state < CAN_STATE_ERROR_PASSIVE && !vcanbus_wire_silent(tx))
 		wire->superposed = true;
 	list_for_each_entry(rx, &bus->running, run_list) {
 		if (!vcanbus_wire_involved(rx, tx) || rx == first ||
@@ -501,7 +520,7 @@ static void vcanbus_wire_outcome(struct vcanbus_bus *bus, struct vcanbus_node *t
 		    rx->can.state >= CAN_STATE_ERROR_PASSIVE)
 			continue;
 		/* Those flagging at the same bit as the first do not follow. */
-		r = vcanbus_wire_reading(rx, tx, skb);
+		r = vcanbus_wire_reading_to_error(wire, rx, tx, skb);
 		if (r == VCANBUS_EXCEPTION)
 			continue;		/* it waits for idle */
 		if (wire->result != VCANBUS_WIRE_DESTROYED ||
@@ -590,7 +609,8 @@ static void vcanbus_wire_success(struct vcanbus_bus *bus,
 	u32 at;
 	u8 type;
 
-	vcanbus_err_tx_ok(tx);
+	if (!vcanbus_wire_silent(tx))
+		vcanbus_err_tx_ok(tx);
 	vcanbus_node_unlink_tx(tx, skb);
 	vcanbus_delivery_begin(&d, tx, skb, when);
 	list_for_each_entry(rx, &bus->running, run_list) {
@@ -642,7 +662,7 @@ static void vcanbus_wire_failure(struct vcanbus_bus *bus,
 	list_for_each_entry(rx, &bus->running, run_list) {
 		if (!vcanbus_wire_involved(rx, tx) || vcanbus_wire_silent(rx))
 			continue;
-		r = vcanbus_wire_reading(rx, tx, skb);
+		r = vcanbus_wire_reading_to_error(wire, rx, tx, skb);
 		/* It ignores the frame from the reserved bit on. */
 		if (r == VCANBUS_EXCEPTION)
 			continue;
@@ -663,7 +683,9 @@ static void vcanbus_wire_failure(struct vcanbus_bus *bus,
 			       type, vcanbus_reading_loc(r, tx, skb, at), when);
 	}
 
-	switch (wire->result) {
+	switch (vcanbus_wire_silent(tx) ? VCANBUS_WIRE_OK : wire->result) {
+	case VCANBUS_WIRE_OK:
+		break;			/* a silent sender counts nothing */
 	case VCANBUS_WIRE_ACK_ERROR:
 		vcanbus_err_tx(tx, true, CAN_ERR_PROT_UNSPEC,
 			       CAN_ERR_PROT_LOC_ACK, when);

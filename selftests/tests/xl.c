@@ -672,11 +672,14 @@ TEST_F(wire, xl_against_classical_arbitration)
  * destroys every XL frame, REC + 9 a frame (rule 2 adds 8), until it is
  * error-passive after 15; the 16th goes through. The same counts as
  * errors.py's CAN FD case: sender TEC 15 x 8 - 1, the Classical-only
- * node REC 136, the XL receiver REC 15 - 1.
+ * node REC 136, the XL receiver REC 15 - 1. An FD node (xl off) reads
+ * each error flag, which starts at XLF, its reserved bit, before it could
+ * take the protocol exception there: a stuff error each, REC 15; the
+ * frame that goes through it ignores from XLF on, REC stays 15.
  */
 TEST(classical_node_destroys_xl_frames)
 {
-	struct can_berr_counter ea, eb, ecc;
+	struct can_berr_counter ea, eb, ecc, efd;
 	static struct canxl_frame x;
 	unsigned long long bits;
 	int a, b, n;
@@ -688,6 +691,7 @@ TEST(classical_node_destroys_xl_frames)
 	ASSERT_EQ(0, xl_node("xlc", "ca", FD_XL, 1000000));
 	ASSERT_EQ(0, xl_node("xlc", "cb", FD_XL, 1000000));
 	ASSERT_EQ(0, xl_node("xlc", "cc", 0, 0));
+	ASSERT_EQ(0, xl_node("xlc", "cd", CAN_CTRLMODE_FD, 0));
 	a = xl_socket("ca", 0);
 	b = xl_socket("cb", 0);
 	ASSERT_GE(a, 0);
@@ -699,9 +703,12 @@ TEST(classical_node_destroys_xl_frames)
 	ASSERT_EQ(0, can_get_berr_counter("ca", &ea));
 	ASSERT_EQ(0, can_get_berr_counter("cb", &eb));
 	ASSERT_EQ(0, can_get_berr_counter("cc", &ecc));
+	ASSERT_EQ(0, can_get_berr_counter("cd", &efd));
 	EXPECT_EQ(15 * 8 - 1, ea.txerr);
 	EXPECT_EQ(136, ecc.rxerr);
 	EXPECT_EQ(14, eb.rxerr);
+	EXPECT_EQ(15, efd.rxerr);
+	EXPECT_EQ(0, vcb_stat("cd", "rx_packets"));
 	EXPECT_EQ(15, vcb_read_ull(VCB_CFS "/xlc/errors"));
 	/*
 	 * Each destroyed frame: SOF to the FDF bit (bit 14), the error
@@ -788,6 +795,40 @@ TEST(restricted_and_xl_only_signal_no_errors)
 	close(a);
 	close(c);
 	vcb_bus_remove("xlr");
+}
+
+/*
+ * An XL-only node (xl on, fd off) signals no errors as a sender either:
+ * alone on the bus, every frame it sends ends with an ACK error and is
+ * sent again, and its TEC stays 0, where a node with error signalling
+ * goes error-passive at 128 (errors.sh).
+ */
+TEST(xl_only_sender_counts_no_errors)
+{
+	struct can_berr_counter e;
+	static struct canxl_frame x;
+	int a, n, state = -1;
+
+	if (!xl_kernel())
+		SKIP(return, "can-dev has no CAN XL before Linux 6.19");
+	vcb_bus_remove("xls");
+	ASSERT_EQ(0, vcb_bus_make("xls", "wire"));
+	ASSERT_EQ(0, xl_node("xls", "sa", VCB_CAN_CTRLMODE_XL, 1000000));
+	a = xl_socket("sa", 0);
+	ASSERT_GE(a, 0);
+	n = xl_frame(&x, XL_PRIO, 8, 0);
+	ASSERT_EQ(0, vcb_send(a, &x, n));
+	/* 20 attempts: beyond the 16 that make TEC 128. */
+	for (int i = 0; i < 5000 && vcb_read_ull(VCB_CFS "/xls/errors") < 20; i++)
+		usleep(1000);
+	EXPECT_LE(20, vcb_read_ull(VCB_CFS "/xls/errors"));
+	ASSERT_EQ(0, can_get_berr_counter("sa", &e));
+	EXPECT_EQ(0, e.txerr);
+	ASSERT_EQ(0, can_get_state("sa", &state));
+	EXPECT_EQ(CAN_STATE_ERROR_ACTIVE, state);
+	EXPECT_EQ(0, vcb_stat("sa", "tx_packets"));
+	close(a);
+	vcb_bus_remove("xls");
 }
 
 TEST_HARNESS_MAIN
