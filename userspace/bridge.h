@@ -2,7 +2,8 @@
 /*
  * vcanbridge: one CAN interface, any number of network transports. Every
  * frame that comes in from one port (the CAN socket, a UDP group, a TCP
- * peer) goes out to all the others, in the order it came in.
+ * peer, a corosync group) goes out to all the others, in the order it came
+ * in.
  */
 #ifndef VCB_BRIDGE_H
 #define VCB_BRIDGE_H
@@ -136,6 +137,13 @@ struct vcb_tcp_config {
 };
 
 int vcb_tcp_open(const struct vcb_tcp_config *cfg);
+
+struct vcb_cpg_config {
+	const char *group;		/* the CPG group's name, NULL: none */
+	unsigned int queue;		/* frames waiting for corosync, at most */
+};
+
+int vcb_cpg_open(const struct vcb_cpg_config *cfg);
 
 /* A printable "addr:port" for logs. */
 const char *vcb_addr_str(const struct sockaddr *sa, char *buf, size_t size);

@@ -18,6 +18,8 @@
 #include "pycan.h"
 
 #define VCB_VERSION	"0.1"
+/* corosync's CPG_MAX_NAME_LENGTH: kept here, the options need no corosync. */
+#define CPG_GROUP_MAX	128
 
 /* python-can's udp_multicast defaults; cannelloni's port. */
 #define PYCAN_GROUP	"ff15:7079:7468:6f6e:6465:6d6f:6d63:6173"
@@ -45,6 +47,12 @@ static const struct {
 	  "\t0.0.0.0/0 and ::/0 for anyone)" },
 	{ { "tcp-connect", required_argument, NULL, 'c' }, "HOST:PORT",
 	  "connect to a cannelloni TCP peer or hub (reconnects)" },
+	{ { "cpg", required_argument, NULL, 'C' }, "GROUP",
+	  "join the corosync process group GROUP (at most 128 bytes) of the\n"
+	  "\tlocal corosync: one order of frames for every member (reconnects)" },
+	{ { "cpg-queue", required_argument, NULL, 'Q' }, "FRAMES",
+	  "frames waiting while corosync holds senders back, at most\n"
+	  "\t(default 16384)" },
 	{ { "to-bus", required_argument, NULL, 't' }, "FILTERS",
 	  "only frames matching one of FILTERS go to the bus: ID:MASK or\n"
 	  "\tID~MASK (not matching), comma-separated, as candump's" },
@@ -86,9 +94,9 @@ static const struct {
 static void usage(FILE *out)
 {
 	fprintf(out, "Usage: vcanbridge [OPTION]... INTERFACE\n"
-		"Joins the CAN interface INTERFACE to other hosts over UDP and TCP;\n"
-		"every frame from one side goes to all the others. Statistics on\n"
-		"SIGUSR1 and at exit (SIGINT, SIGTERM).\n\n");
+		"Joins the CAN interface INTERFACE to other hosts over UDP, TCP and\n"
+		"corosync; every frame from one side goes to all the others.\n"
+		"Statistics on SIGUSR1 and at exit (SIGINT, SIGTERM).\n\n");
 	for (size_t i = 0; i < NOPTS; i++)
 		fprintf(out, "  -%c, --%s%s%s\n\t%s\n", table[i].opt.val,
 			table[i].opt.name, table[i].arg ? " " : "",
@@ -247,6 +255,7 @@ int vcb_options_parse(int argc, char **argv, struct vcb_options *o)
 		.tcp.max_peers = 64,
 		.tcp.per_source = 4,
 		.tcp.greeting_ms = 5000,
+		.cpg.queue = 16384,
 	};
 	for (size_t i = 0; i < NOPTS; i++) {
 		longopts[i] = table[i].opt;
@@ -278,6 +287,20 @@ int vcb_options_parse(int argc, char **argv, struct vcb_options *o)
 			if (once("--tcp-connect", o->tcp.connect))
 				return -1;
 			o->tcp.connect = optarg;
+			break;
+		case 'C':
+			if (once("--cpg", o->cpg.group))
+				return -1;
+			if (!*optarg || strlen(optarg) > CPG_GROUP_MAX) {
+				fprintf(stderr, "vcanbridge: --cpg '%s': a group's name has 1 to %d bytes\n",
+					optarg, CPG_GROUP_MAX);
+				return -1;
+			}
+			o->cpg.group = optarg;
+			break;
+		case 'Q':
+			if (number("--cpg-queue", optarg, 16, 1 << 20, &o->cpg.queue))
+				return -1;
 			break;
 		case 't':
 			if (vcb_filters_parse(&o->can.to_bus, "--to-bus", optarg))
@@ -346,8 +369,8 @@ int vcb_options_parse(int argc, char **argv, struct vcb_options *o)
 		return -1;
 	}
 	o->can.ifname = argv[optind];
-	if (!o->nudp && !o->tcp.listen && !o->tcp.connect) {
-		fprintf(stderr, "vcanbridge: nothing to join %s to: give --udp, --tcp-listen or --tcp-connect\n",
+	if (!o->nudp && !o->tcp.listen && !o->tcp.connect && !o->cpg.group) {
+		fprintf(stderr, "vcanbridge: nothing to join %s to: give --udp, --tcp-listen, --tcp-connect or --cpg\n",
 			o->can.ifname);
 		return -1;
 	}

@@ -13,6 +13,7 @@ struct vcb_options {
 	struct vcb_udp_config udp[VCB_MAX_UDP];
 	unsigned int nudp;
 	struct vcb_tcp_config tcp;
+	struct vcb_cpg_config cpg;
 };
 
 /* 0: run with @o; 1: done (--help, --version, --ip-allow); -1: bad usage

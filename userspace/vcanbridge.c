@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * vcanbridge: joins one CAN interface to other hosts over UDP (python-can's
- * udp_multicast or cannelloni's format) and TCP (cannelloni's protocol).
+ * udp_multicast or cannelloni's format), TCP (cannelloni's protocol) and
+ * corosync's closed process groups.
  * See vcanbridge.8 and docs/bridge.md.
  */
 #include <signal.h>
@@ -86,6 +87,8 @@ static int setup(const struct vcb_options *o)
 		if (vcb_udp_open(&o->udp[i]))
 			return -1;
 	if ((o->tcp.listen || o->tcp.connect) && vcb_tcp_open(&o->tcp))
+		return -1;
+	if (o->cpg.group && vcb_cpg_open(&o->cpg))
 		return -1;
 	if (watchdog_start())
 		return -1;

@@ -28,7 +28,8 @@
             CAN XL frame at 500 kbit/s nominal and 10 Mbit/s XL data, 4 and
             32 mailboxes, against the theory for that exact frame
   bridge    two hosts (namespaces, a veth pair), each with its own bus,
-            joined by vcanbridge over UDP (pycan, cannelloni) and TCP:
+            joined by vcanbridge over UDP (pycan, cannelloni), TCP and
+            corosync (a daemon in each host; selftests/lib/corosync.py):
             frames/s, one-way latency at a fixed rate, CPU time per frame
 
 Instant 1 -> 1 runs VCB_BENCH_REPEAT times (5), the rest up to 3 times
@@ -43,6 +44,7 @@ reordered frame is a failed TAP result and gives no figure.
 import json
 import os
 import random
+import re
 import shutil
 import signal
 import socket
@@ -53,6 +55,7 @@ HERE = os.path.dirname(os.path.realpath(__file__))
 TOP = os.path.realpath(os.path.join(HERE, '..', '..'))
 sys.path.insert(0, os.path.join(TOP, 'selftests', 'lib'))
 import canbits  # noqa: E402
+import corosync  # noqa: E402
 from vcbtest import CFS, Tap, await_cond, cfs_write, run, sh  # noqa: E402
 
 SO_TIMESTAMPNS = 35
@@ -471,9 +474,9 @@ class Bridge:
         self.proc = subprocess.Popen(ns(host, BRIDGE, *args, f'brg{host[1]}'),
                                      stdout=self.out, stderr=self.out)
 
-    def said(self, word):
+    def said(self, pattern):
         with open(self.log) as f:
-            return word in f.read()
+            return re.search(pattern, f.read()) is not None
 
     def stop(self):
         self.proc.send_signal(signal.SIGTERM)
@@ -490,6 +493,10 @@ TRANSPORTS = [
     ('tcp', ['--tcp-connect', f'{HOSTS["hb"]}:20000'],
      ['--tcp-listen', f'{HOSTS["hb"]}:20000', '--allow', '10.0.1.0/24'],
      'connected', 'joined'),
+    # Each host's own corosync (knet over the veth pair); ready when both
+    # bridges count two members of the group.
+    ('corosync', ['--cpg', 'vcbbench'], ['--cpg', 'vcbbench'],
+     r'members: \S+ \S+\n', r'members: \S+ \S+\n'),
 ]
 BRIDGE_FRAMES = int(os.environ.get('VCB_BENCH_BRIDGE_FRAMES', '20000'))
 BRIDGE_RATE = 1000
@@ -497,13 +504,22 @@ BRIDGE_RATE = 1000
 
 def bridge():
     hosts_up()
+    daemons = []
+    transports = TRANSPORTS
+    if corosync.available():
+        daemons = [corosync.Corosync(h, HOSTS, OUT, 'vcbbench') for h in HOSTS]
+    else:
+        tap.diag(f'no corosync daemon at {corosync.COROSYNC}: the corosync '
+                 'transport is not measured')
+        transports = [t for t in TRANSPORTS if t[0] != 'corosync']
     try:
         for rep in range(min(REPEAT, 3)):
-            for name, a_args, b_args, a_ready, b_ready in TRANSPORTS:
+            for name, a_args, b_args, a_ready, b_ready in transports:
                 b = Bridge('hb', *b_args)
-                await_cond(lambda: b.said('listening') or b.said('joined'))
+                await_cond(lambda: b.said('listening|joined'))
                 a = Bridge('ha', *a_args)
-                ready = await_cond(lambda: a.said(a_ready) and b.said(b_ready))
+                ready = await_cond(lambda: a.said(a_ready) and b.said(b_ready),
+                                   120)
                 tap.ok(ready, f'bridge {name}: both ends ready, run {rep + 1}')
                 flood = ['flood', '--tx', 'ha/appa', '--rx', 'hb/appb']
                 # The first frames also complete TCP's greeting.
@@ -531,6 +547,8 @@ def bridge():
                 a.stop()
                 b.stop()
     finally:
+        for d in daemons:
+            d.stop()
         hosts_down()
 
 

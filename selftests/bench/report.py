@@ -316,7 +316,7 @@ plot 'queue.dat' using 3:xtic(2) title 'p50', '' using 4 title 'p90', \\
 """ % os.path.join(DOCS, 'bench-queueing.png'), {'queue.dat': data})
 
 
-TRANSPORTS = ['udp pycan', 'udp cannelloni', 'tcp']
+TRANSPORTS = ['udp pycan', 'udp cannelloni', 'tcp', 'corosync']
 
 
 def bridge_section(runs, md):
@@ -329,8 +329,11 @@ def bridge_section(runs, md):
               f'their way, {INFO["bridge_frames"]:,} frames; *latency*: '
               f'write on A to read on B, at {INFO["bridge_rate"]} frames/s '
               'for 10 s; *CPU*: user + system time of each bridge process '
-              'per frame during the frames/s run. Every run checks that each '
-              'frame arrived once and in order.\n')
+              'per frame during the frames/s run. *corosync*: each host runs '
+              'its own corosync (knet over the veth pair) and both bridges '
+              'join one process group; a frame goes through corosync\'s '
+              'agreed order, a token rotation of two nodes. Every run checks '
+              'that each frame arrived once and in order.\n')
     md.append('| transport | frames/s | latency p50 / p90 / p99 (µs) | '
               'CPU µs/frame, A / B |')
     md.append('|---|---|---|---|')

@@ -29,7 +29,10 @@ class Tap:
         if not cond:
             self.failed += 1
             if why:
-                print(f'# {why}', flush=True)
+                # Every line a TAP comment, however the caller wrote it.
+                print('\n'.join(line if line.startswith('#') else f'# {line}'
+                                 for line in str(why).splitlines()),
+                      flush=True)
         return cond
 
     def eq(self, what, want, got):

@@ -6,6 +6,9 @@
 # entry point calls it.
 set -euo pipefail
 
+# libcpg-dev: vcanbridge --cpg. The other lib* of corosync's: the libraries
+# of its daemon, which fetch-corosync.sh unpacks (not installs) for the
+# corosync bridge test.
 # libssl-dev: the newest kernel's build folder is made from its source
 # (kdir-from-source.sh), whose sign-file needs it. sparse is built from
 # Debian's newer source (build-sparse.sh): Debian 12's cannot read 7.x.
@@ -15,6 +18,8 @@ pkgs=(
 	qemu-system-x86 busybox-static
 	linux-source-6.12 dkms
 	can-utils iproute2 libsocketcan-dev libmnl-dev libmsgpack-dev libsystemd-dev systemd
+	libcpg-dev libcfg7 libcmap4 libknet1 libnozzle1 libquorum5 libstatgrab10
+	libvotequorum8
 	pkg-config clang
 	python3 python3-can python3-msgpack
 	gnuplot-nox

@@ -30,6 +30,11 @@ trap poweroff_now EXIT
 # empty. /tmp stays the host's (writable through the overlay): the project
 # itself may live there, as in a CI clone.
 mount -t tmpfs -o mode=0755 tmpfs /run
+# POSIX shared memory, as every booted system has it (systemd mounts it):
+# libqb's IPC between corosync and its clients (cpg.sh) keeps its rings
+# there, and devtmpfs has no such folder.
+mkdir -p /dev/shm
+mount -t tmpfs -o mode=1777 tmpfs /dev/shm
 modprobe configfs 2>/dev/null
 mount -t configfs configfs /sys/kernel/config
 ip link set lo up

@@ -52,6 +52,8 @@ src=$("$VCB_VM/fetch-source.sh" "$VCANBUS_CACHE")
 make -s -C "$VCB_TOP/selftests" KSFT_DIR="$src/tools/testing/selftests"
 # vcanbridge (and its ASan build) for the bridge tests in the guest.
 make -s -C "$VCB_TOP/userspace" all
+# corosync's daemon, unpacked, for the corosync bridge test (cpg.sh).
+"$VCB_VM/fetch-corosync.sh" "$VCANBUS_CACHE" "$VCB_TOP/build/corosync"
 if [ "$mode" = bench ]; then
 	make -s -C "$VCB_TOP/selftests" bench
 fi

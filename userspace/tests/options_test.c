@@ -281,6 +281,31 @@ static void t_options_bus_timeout(void)
 	CHECK_EQ(parse(&o, "--udp", "pycan", "--bus-timeout", "2s", "can0", NULL), -1);
 }
 
+static void t_options_cpg(void)
+{
+	struct vcb_options o;
+	char name[130];
+
+	/* A corosync group alone is something to join. */
+	CHECK_EQ(parse(&o, "--cpg", "bench", "can0", NULL), 0);
+	CHECK(!strcmp(o.cpg.group, "bench"));
+	CHECK_EQ(o.cpg.queue, 16384);
+	CHECK_EQ(parse(&o, "--cpg", "bench", "--cpg-queue", "64", "--udp", "pycan",
+		       "can0", NULL), 0);
+	CHECK_EQ(o.cpg.queue, 64);
+	CHECK_EQ(parse(&o, "can0", NULL), -1);
+	/* Names of 1 to 128 bytes (corosync's CPG_MAX_NAME_LENGTH), once. */
+	memset(name, 'g', 128);
+	name[128] = '\0';
+	CHECK_EQ(parse(&o, "--cpg", name, "can0", NULL), 0);
+	name[128] = 'g';
+	name[129] = '\0';
+	CHECK_EQ(parse(&o, "--cpg", name, "can0", NULL), -1);
+	CHECK_EQ(parse(&o, "--cpg", "", "can0", NULL), -1);
+	CHECK_EQ(parse(&o, "--cpg", "a", "--cpg", "b", "can0", NULL), -1);
+	CHECK_EQ(parse(&o, "--cpg", "a", "--cpg-queue", "8", "can0", NULL), -1);
+}
+
 static const struct tap_test tests[] = {
 	{ t_filter_match, "filters: candump's syntax, the kernel's matching" },
 	{ t_filter_bad, "filters: bad filters refused" },
@@ -292,6 +317,7 @@ static const struct tap_test tests[] = {
 	{ t_options_udp, "options: --udp peer=, allow=, mtu= above cannelloni's" },
 	{ t_options_filters, "options: --to-bus, --from-bus" },
 	{ t_options_bus_timeout, "options: --bus-timeout, 2000 ms by default" },
+	{ t_options_cpg, "options: --cpg names of 1 to 128 bytes, once; --cpg-queue" },
 };
 
 int main(void)
