@@ -99,6 +99,7 @@ void vcb_can_forget(const void *origin);
 unsigned int vcb_can_frame_rate(void);
 /* Called by the CAN side when its queue drained below the low mark. */
 void vcb_tcp_resume(void);
+void vcb_cpg_resume(void);
 
 /* ---- transports ---- */
 

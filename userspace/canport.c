@@ -11,8 +11,12 @@
  * what waited for the bus is dropped and counted.
  *
  * Frames for the bus wait in a bounded queue: when the interface's queue
- * is full (ENOBUFS) or the socket's buffer is (EAGAIN), writing pauses on
- * a timer that backs off from 1 to 32 ms, never a busy loop; while the
+ * is full (ENOBUFS) or the socket's buffer is (EAGAIN), writing pauses
+ * until the bus carries one of our frames (its echo frees a place in
+ * both), or, when none comes, on a timer that backs off from 1 to 32 ms,
+ * never a busy loop. A timer alone would write at its own pace, not the
+ * bus's: a burst from the links (a corosync message, a TCP read) then
+ * filled the queue on a loaded host although the bus had room. While the
  * queue is three quarters full, TCP peers are not read (TCP's own flow
  * control then holds their senders back), and UDP frames that find it
  * full are dropped and counted (and still relayed to the other links).
@@ -153,6 +157,7 @@ static void can_resume_links(void)
 	if (can.congested) {
 		can.congested = false;
 		vcb_tcp_resume();
+		vcb_cpg_resume();
 	}
 }
 
@@ -249,6 +254,11 @@ static void can_read_some(unsigned int budget)
 				    was_stalled)
 					vcb_info_limited("%s: the bus takes our frames again",
 							 can.cfg.ifname);
+				/* A place in the interface's queue: write now. */
+				if (can.waiting) {
+					can.waiting = false;
+					vcb_timer_arm(can.retry.fd, 0);
+				}
 				continue;
 			}
 			can.st.rx++;

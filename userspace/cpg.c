@@ -20,11 +20,17 @@
  * Flow control: when corosync says CS_ERR_TRY_AGAIN (its totem queue is
  * full), frames wait in a bounded queue (--cpg-queue) and go out on a
  * timer that backs off from 1 to 32 ms: nothing is lost unless that queue
- * fills, and then it is counted. Corosync's messages are always read at
- * once: corosync keeps what a client has not read in memory without a
- * bound, so holding them back would only move the queue into corosync.
- * Frames the local bus cannot take (its queue full) are counted and
- * dropped, as for every link (canport.c).
+ * fills, and then it is counted. The other way, corosync's messages are
+ * read one at a time while the queue to the local bus has room, and not
+ * at all while it is congested (three quarters full), as TCP peers are:
+ * a backlog (the bridge was not scheduled for a while, the ring came
+ * back after a membership change) then waits in corosync until the bus
+ * has taken a quarter of it, instead of overflowing the queue at once.
+ * The wait is bounded: corosync keeps what a client has not read without
+ * a bound of its own, so reading stops only while the bus takes frames,
+ * and a bus that took nothing for --bus-timeout is stalled and read
+ * again (canport.c). What the bus still cannot take is counted and
+ * dropped, as for every link.
  *
  * Corosync going away (stopped, killed, restarted) ends the connection:
  * it is logged, what waited to be sent is counted as lost, and the bridge
@@ -69,6 +75,7 @@ struct cpg_port {
 	uint32_t pid;
 	unsigned int backoff_ms, retry_ms;
 	bool waiting;			/* corosync said CS_ERR_TRY_AGAIN */
+	bool paused;			/* not read: the bus's queue is full */
 	/* Frames for the group, oldest at head: cfg.queue of them. */
 	struct vcb_frame *ring;
 	unsigned int head, count;
@@ -81,10 +88,13 @@ struct cpg_port {
 		uint64_t joined, node_up, left, node_down, proc_down, ring_changes;
 		uint64_t rx_messages, rx_frames, own;
 		uint64_t tx_messages, tx_frames, not_carried, not_connected;
-		uint64_t queue_full, lost_queued, flow_waits;
+		uint64_t queue_full, lost_queued, flow_waits, rx_pauses;
 		struct vcb_bad_counts bad;
 	} st;
 };
+
+/* One --cpg at most: the CAN side resumes it by this. */
+static struct cpg_port *cpg_port;
 
 static const char *reason_name(uint32_t reason)
 {
@@ -214,12 +224,13 @@ static void cpg_drop(struct cpg_port *t, const char *what, cs_error_t err)
 		t->st.lost_queued += t->count;
 		vcb_err("%s: %s: %s; %u frames that waited for corosync are lost; connecting again",
 			t->name, what, cs_strerror(err), t->count);
-		vcb_loop_del(&t->fd);
+		if (!t->paused)
+			vcb_loop_del(&t->fd);
 	}
 	if (t->handle)
 		cpg_finalize(t->handle);
 	t->handle = 0;
-	t->connected = t->waiting = false;
+	t->connected = t->waiting = t->paused = false;
 	t->head = t->count = 0;
 	t->members = t->ring_nodes = 0;
 	cpg_schedule(t);
@@ -287,18 +298,45 @@ static void cpg_schedule(struct cpg_port *t)
 static void cpg_readable(struct vcb_source *src, uint32_t events)
 {
 	struct cpg_port *t = container_of(src, struct cpg_port, fd);
-	cs_error_t err;
+	cs_error_t err = CS_OK;
 
+	if (t->paused)		/* an event of the same epoll_wait */
+		return;
 	/*
-	 * Whatever corosync has for us, at once: every message comes whole
-	 * and the deliveries run in the group's order.
+	 * A message at a time (each comes whole, in the group's order) while
+	 * the bus's queue has room; CS_ERR_TRY_AGAIN: none is left.
 	 */
-	err = cpg_dispatch(t->handle, CS_DISPATCH_ALL);
-	if (err != CS_OK && err != CS_ERR_TRY_AGAIN)
+	while (!vcb_can_congested()) {
+		err = cpg_dispatch(t->handle, CS_DISPATCH_ONE_NONBLOCKING);
+		if (err != CS_OK)
+			break;
+	}
+	if (err == CS_OK) {
+		/*
+		 * Out of the epoll set until vcb_cpg_resume(): corosync keeps
+		 * the rest, and a hang-up would spin.
+		 */
+		t->paused = true;
+		t->st.rx_pauses++;
+		vcb_loop_del(&t->fd);
+		return;
+	}
+	if (err != CS_ERR_TRY_AGAIN)
 		cpg_drop(t, "lost corosync", err);
 	else if (events & (EPOLLHUP | EPOLLERR))
 		/* Read to the end, and closed: never spin on the hang-up. */
 		cpg_drop(t, "lost corosync", CS_ERR_LIBRARY);
+}
+
+void vcb_cpg_resume(void)
+{
+	struct cpg_port *t = cpg_port;
+
+	if (!t || !t->paused)
+		return;
+	t->paused = false;
+	if (vcb_loop_add(&t->fd, EPOLLIN))
+		cpg_drop(t, "epoll", CS_ERR_LIBRARY);
 }
 
 /* Sends what waits, a message at a time, until corosync says wait. */
@@ -414,6 +452,7 @@ static void cpg_report(struct vcb_port *port, FILE *out)
 	vcb_stat(out, n, "rx_messages", t->st.rx_messages);
 	vcb_stat(out, n, "rx_frames", t->st.rx_frames);
 	vcb_stat(out, n, "rx_own_skipped", t->st.own);
+	vcb_stat(out, n, "rx_paused_bus_congested", t->st.rx_pauses);
 	vcb_stat(out, n, "tx_messages", t->st.tx_messages);
 	vcb_stat(out, n, "tx_frames", t->st.tx_frames);
 	vcb_stat(out, n, "tx_queued", t->count);
@@ -430,13 +469,15 @@ static void cpg_close(struct vcb_port *port)
 
 	if (t->connected) {
 		cpg_leave(t->handle, &t->group);
-		vcb_loop_del(&t->fd);
+		if (!t->paused)
+			vcb_loop_del(&t->fd);
 	}
 	if (t->handle)
 		cpg_finalize(t->handle);
 	close(t->timer.fd);
 	free(t->ring);
 	free(t);
+	cpg_port = NULL;
 }
 
 int vcb_cpg_open(const struct vcb_cpg_config *cfg)
@@ -469,6 +510,7 @@ int vcb_cpg_open(const struct vcb_cpg_config *cfg)
 				     .flush = cpg_flush, .report = cpg_report,
 				     .close = cpg_close };
 	vcb_port_register(&t->port);
+	cpg_port = t;
 	cpg_connect(t);
 	return 0;
 }

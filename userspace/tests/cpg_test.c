@@ -8,6 +8,7 @@
  * The event loop is the test's too: the transport's sources and timer are
  * recorded, and the test calls their handlers.
  */
+#include <limits.h>
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
@@ -129,16 +130,22 @@ cs_error_t cpg_mcast_joined(cpg_handle_t handle, cpg_guarantee_t guarantee,
 	return CS_OK;
 }
 
+/* As libcpg's: one message, or CS_ERR_TRY_AGAIN when none is left. */
 cs_error_t cpg_dispatch(cpg_handle_t handle, cs_dispatch_flags_t type)
 {
 	struct cpg_name group = { .length = 1, .value = "g" };
+	struct msg m;
 
-	(void)type;
-	for (unsigned int i = 0; i < cs.nin; i++)
-		cs.model.cpg_deliver_fn(handle, &group, cs.in[i].nodeid,
-					cs.in[i].pid, cs.in[i].data, cs.in[i].len);
-	cs.nin = 0;
-	return cs.dispatch_err;
+	if (type != CS_DISPATCH_ONE_NONBLOCKING)
+		return CS_ERR_INVALID_PARAM;	/* the only one cpg.c needs */
+	if (cs.dispatch_err != CS_OK)
+		return cs.dispatch_err;
+	if (!cs.nin)
+		return CS_ERR_TRY_AGAIN;
+	m = cs.in[0];
+	memmove(&cs.in[0], &cs.in[1], --cs.nin * sizeof(cs.in[0]));
+	cs.model.cpg_deliver_fn(handle, &group, m.nodeid, m.pid, m.data, m.len);
+	return CS_OK;
 }
 
 /* ---- the bridge around it --------------------------------------------- */
@@ -148,6 +155,7 @@ static struct vcb_source *sources[4];
 static unsigned int timer_ms;
 static struct vcb_frame delivered[256];
 static unsigned int ndelivered;
+static unsigned int bus_room;		/* frames until the bus is congested */
 
 int vcb_loop_add(struct vcb_source *src, uint32_t events)
 {
@@ -179,6 +187,11 @@ int vcb_timer_arm(int fd, unsigned int ms)
 void vcb_port_register(struct vcb_port *p)
 {
 	port = p;
+}
+
+bool vcb_can_congested(void)
+{
+	return ndelivered >= bus_room;
 }
 
 void vcb_deliver(const struct vcb_frame *f, const void *origin)
@@ -287,6 +300,7 @@ static void open_port(unsigned int queue)
 	memset(sources, 0, sizeof(sources));
 	port = NULL;
 	ndelivered = 0;
+	bus_room = UINT_MAX;
 	timer_ms = 0;
 	cs.fd = eventfd(0, EFD_CLOEXEC);
 	cs.init_err = cs.dispatch_err = CS_OK;	/* CS_OK is 1 */
@@ -466,6 +480,41 @@ static void t_receive(void)
 	close_port();
 }
 
+/*
+ * The bus's queue congested: corosync is read no further (the rest waits
+ * there, nothing dropped), and on again when the CAN side resumes us.
+ */
+static void t_bus_congested(void)
+{
+	open_port(64);
+	for (unsigned int i = 0; i < 4; i++)
+		incoming(2, 77, 3);
+	bus_room = 5;
+	readable(EPOLLIN);
+	/* Read until congested: the second message made it so. */
+	CHECK_EQ(ndelivered, 6);
+	CHECK_EQ(cs.nin, 2);
+	CHECK(source(false) == NULL);	/* out of the loop */
+	CHECK_EQ(stat("rx_paused_bus_congested"), 1);
+	readable(EPOLLIN);		/* a late event of the same wait */
+	CHECK_EQ(ndelivered, 6);
+	/* Room again: back in the loop, and the rest in order. */
+	bus_room = UINT_MAX;
+	vcb_cpg_resume();
+	CHECK(source(false) != NULL);
+	readable(EPOLLIN);
+	CHECK_EQ(ndelivered, 12);
+	CHECK_EQ(cs.nin, 0);
+	for (unsigned int i = 0; i < 12 && i < ndelivered; i++)
+		CHECK_EQ(delivered[i].cf.can_id, 0x100 + i % 3);
+	CHECK_EQ(stat("rx_messages"), 4);
+	CHECK_EQ(stat("rx_paused_bus_congested"), 1);
+	/* Resumed twice: nothing changes. */
+	vcb_cpg_resume();
+	CHECK(source(false) != NULL);
+	close_port();
+}
+
 static void t_membership(void)
 {
 	struct cpg_name group = { .length = 1, .value = "g" };
@@ -571,6 +620,7 @@ static const struct tap_test tests[] = {
 	{ t_queue_full, "cpg: a full queue drops and counts, keeps the rest in order" },
 	{ t_split, "cpg: messages of at most 8 KiB, sequence numbers, DLC 9..15 not carried" },
 	{ t_receive, "cpg: own messages skipped, garbage refused whole" },
+	{ t_bus_congested, "cpg: the bus's queue congested: corosync not read until it drains" },
 	{ t_membership, "cpg: joins, node up/down, process down counted" },
 	{ t_lost, "cpg: corosync gone: lost frames counted, reconnects with backoff" },
 	{ t_not_there, "cpg: no corosync at the start: keeps trying" },
