@@ -139,6 +139,12 @@ struct vcb_tcp_config {
 
 int vcb_tcp_open(const struct vcb_tcp_config *cfg);
 
+/*
+ * Frames in one corosync message, at most: the queue to the bus, while
+ * not congested, always has room for one (--queue is at least four).
+ */
+#define VCB_CPG_MSG_FRAMES	256
+
 struct vcb_cpg_config {
 	const char *group;		/* the CPG group's name, NULL: none */
 	unsigned int queue;		/* frames waiting for corosync, at most */

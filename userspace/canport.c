@@ -127,9 +127,18 @@ unsigned int vcb_can_room(void)
 	return can.bq.stalled ? can.cfg.queue : can.cfg.queue - can.bq.count;
 }
 
+/*
+ * Whoever sees the queue congested may stop reading (TCP peers, corosync):
+ * remembered, so that the drain resumes them, however it became so (an
+ * echo that ends a stall makes a full queue congested without a frame
+ * being taken).
+ */
 bool vcb_can_congested(void)
 {
-	return !can.bq.stalled && can.bq.count >= can.cfg.queue - can.cfg.queue / 4;
+	if (can.bq.stalled || can.bq.count < can.cfg.queue - can.cfg.queue / 4)
+		return false;
+	can.congested = true;
+	return true;
 }
 
 void vcb_can_forget(const void *origin)

@@ -53,14 +53,16 @@
 #include "log.h"
 
 /*
- * A message's frames, at most: 8 KiB, a few totem packets. Bigger ones
- * would only wait longer for their last fragment.
+ * A message's frames, at most: 8 KiB, a few totem packets (bigger ones
+ * would only wait longer for their last fragment), and VCB_CPG_MSG_FRAMES
+ * frames, so that the receiver's queue to its bus takes a message whole.
  */
 #define CPG_MSG_MAX		8192
 #define RECONNECT_MIN_MS	100
 #define RECONNECT_MAX_MS	5000
 #define RETRY_MIN_MS		1
 #define RETRY_MAX_MS		32
+#define READ_BUDGET		64	/* messages a wakeup, then the others */
 
 struct cpg_port {
 	struct vcb_port port;
@@ -299,14 +301,19 @@ static void cpg_readable(struct vcb_source *src, uint32_t events)
 {
 	struct cpg_port *t = container_of(src, struct cpg_port, fd);
 	cs_error_t err = CS_OK;
+	unsigned int n = 0;
 
-	if (t->paused)		/* an event of the same epoll_wait */
+	/* An event of the same epoll_wait as the pause, or the drop. */
+	if (t->paused || !t->connected)
 		return;
 	/*
 	 * A message at a time (each comes whole, in the group's order) while
-	 * the bus's queue has room; CS_ERR_TRY_AGAIN: none is left.
+	 * the bus's queue has room; CS_ERR_TRY_AGAIN: none is left. After
+	 * the budget the others' turn: the fd stays readable.
 	 */
 	while (!vcb_can_congested()) {
+		if (n++ == READ_BUDGET)
+			return;
 		err = cpg_dispatch(t->handle, CS_DISPATCH_ONE_NONBLOCKING);
 		if (err != CS_OK)
 			break;
@@ -353,7 +360,8 @@ static void cpg_send_queued(struct cpg_port *t)
 				&t->ring[(t->head + n) % t->cfg.queue];
 
 			size = cnl_frame_size(f);
-			if (len + size > sizeof(t->msg) || n == UINT16_MAX)
+			if (len + size > sizeof(t->msg) ||
+			    n == VCB_CPG_MSG_FRAMES)
 				break;
 			len += cnl_frame_encode(f, t->msg + len);
 			n++;

@@ -374,6 +374,11 @@ int vcb_options_parse(int argc, char **argv, struct vcb_options *o)
 			o->can.ifname);
 		return -1;
 	}
+	if (o->cpg.group && o->can.queue < 4 * VCB_CPG_MSG_FRAMES) {
+		fprintf(stderr, "vcanbridge: --queue %u: with --cpg the queue to the bus holds at least %u frames (four corosync messages)\n",
+			o->can.queue, 4 * VCB_CPG_MSG_FRAMES);
+		return -1;
+	}
 	if (tcp_listen_check(&o->tcp))
 		return -1;
 	if (ip_allow)

@@ -25,7 +25,7 @@
 
 /* ---- a fake libcpg ---------------------------------------------------- */
 
-#define MSGS_MAX	64
+#define MSGS_MAX	80
 
 struct msg {
 	uint8_t data[CNL_HEADER_LEN + 8192];
@@ -441,6 +441,17 @@ static void t_split(void)
 		CHECK_EQ(cs.nsent, 3);
 		CHECK_EQ(stat("tx_not_carried"), 1);
 	}
+	/* Short frames: VCB_CPG_MSG_FRAMES to a message, however small. */
+	for (canid_t id = 0; id < 300; id++) {
+		struct vcb_frame f = frame(id, 0, false);
+
+		port->send(port, &f, NULL);
+	}
+	port->flush(port);
+	CHECK_EQ(cs.nsent, 5);
+	CHECK_EQ(cs.sent[3].len, CNL_HEADER_LEN + VCB_CPG_MSG_FRAMES * 5);
+	CHECK_EQ(cs.sent[3].data[3] << 8 | cs.sent[3].data[4], VCB_CPG_MSG_FRAMES);
+	CHECK_EQ(cs.sent[4].data[3] << 8 | cs.sent[4].data[4], 300 - VCB_CPG_MSG_FRAMES);
 	close_port();
 }
 
@@ -512,6 +523,15 @@ static void t_bus_congested(void)
 	/* Resumed twice: nothing changes. */
 	vcb_cpg_resume();
 	CHECK(source(false) != NULL);
+	/* 64 messages a wakeup, then the other sources: not paused. */
+	for (unsigned int i = 0; i < 70; i++)
+		incoming(2, 77, 1);
+	readable(EPOLLIN);
+	CHECK_EQ(ndelivered, 12 + 64);
+	CHECK(source(false) != NULL);
+	readable(EPOLLIN);
+	CHECK_EQ(ndelivered, 12 + 70);
+	CHECK_EQ(stat("rx_paused_bus_congested"), 1);
 	close_port();
 }
 
@@ -618,7 +638,7 @@ static const struct tap_test tests[] = {
 	{ t_order, "cpg: the bus's frames in its order, one message a batch" },
 	{ t_try_again, "cpg: CS_ERR_TRY_AGAIN: frames wait, retried with backoff, none lost" },
 	{ t_queue_full, "cpg: a full queue drops and counts, keeps the rest in order" },
-	{ t_split, "cpg: messages of at most 8 KiB, sequence numbers, DLC 9..15 not carried" },
+	{ t_split, "cpg: messages of at most 8 KiB and 256 frames, sequence numbers, DLC 9..15 not carried" },
 	{ t_receive, "cpg: own messages skipped, garbage refused whole" },
 	{ t_bus_congested, "cpg: the bus's queue congested: corosync not read until it drains" },
 	{ t_membership, "cpg: joins, node up/down, process down counted" },

@@ -304,6 +304,10 @@ static void t_options_cpg(void)
 	CHECK_EQ(parse(&o, "--cpg", "", "can0", NULL), -1);
 	CHECK_EQ(parse(&o, "--cpg", "a", "--cpg", "b", "can0", NULL), -1);
 	CHECK_EQ(parse(&o, "--cpg", "a", "--cpg-queue", "8", "can0", NULL), -1);
+	/* Room for four of its messages in the queue to the bus. */
+	CHECK_EQ(parse(&o, "--cpg", "a", "--queue", "1024", "can0", NULL), 0);
+	CHECK_EQ(parse(&o, "--cpg", "a", "--queue", "1023", "can0", NULL), -1);
+	CHECK_EQ(parse(&o, "--udp", "pycan", "--queue", "16", "can0", NULL), 0);
 }
 
 static const struct tap_test tests[] = {
@@ -317,7 +321,7 @@ static const struct tap_test tests[] = {
 	{ t_options_udp, "options: --udp peer=, allow=, mtu= above cannelloni's" },
 	{ t_options_filters, "options: --to-bus, --from-bus" },
 	{ t_options_bus_timeout, "options: --bus-timeout, 2000 ms by default" },
-	{ t_options_cpg, "options: --cpg names of 1 to 128 bytes, once; --cpg-queue" },
+	{ t_options_cpg, "options: --cpg names of 1 to 128 bytes, once; --cpg-queue; --queue" },
 };
 
 int main(void)
