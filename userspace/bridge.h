@@ -38,6 +38,13 @@ int vcb_loop_run(void);
 void vcb_loop_stop(void);
 /* A timerfd armed for @ms milliseconds from now (0: disarmed). */
 int vcb_timer_arm(int fd, unsigned int ms);
+
+/* Armed for *@ms, and the next wait twice as long, up to @max. */
+static inline void vcb_timer_backoff(int fd, unsigned int *ms, unsigned int max)
+{
+	vcb_timer_arm(fd, *ms);
+	*ms = *ms > max / 2 ? max : *ms * 2;
+}
 /* CLOCK_MONOTONIC in milliseconds. */
 uint64_t vcb_now_ms(void);
 

@@ -295,9 +295,7 @@ static void can_schedule_retry(void)
 {
 	can.waiting = true;
 	can.st.backoffs++;
-	vcb_timer_arm(can.retry.fd, can.backoff_ms);
-	if (can.backoff_ms < BACKOFF_MAX_MS)
-		can.backoff_ms *= 2;
+	vcb_timer_backoff(can.retry.fd, &can.backoff_ms, BACKOFF_MAX_MS);
 }
 
 /* Writes queued frames until none is left or the interface is full. */

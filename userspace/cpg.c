@@ -292,9 +292,7 @@ fail:
 
 static void cpg_schedule(struct cpg_port *t)
 {
-	vcb_timer_arm(t->timer.fd, t->backoff_ms);
-	t->backoff_ms = t->backoff_ms * 2 > RECONNECT_MAX_MS ?
-			RECONNECT_MAX_MS : t->backoff_ms * 2;
+	vcb_timer_backoff(t->timer.fd, &t->backoff_ms, RECONNECT_MAX_MS);
 }
 
 static void cpg_readable(struct vcb_source *src, uint32_t events)
@@ -373,9 +371,8 @@ static void cpg_send_queued(struct cpg_port *t)
 			if (!t->waiting)
 				t->st.flow_waits++;
 			t->waiting = true;
-			vcb_timer_arm(t->timer.fd, t->retry_ms);
-			t->retry_ms = t->retry_ms * 2 > RETRY_MAX_MS ?
-				      RETRY_MAX_MS : t->retry_ms * 2;
+			vcb_timer_backoff(t->timer.fd, &t->retry_ms,
+					  RETRY_MAX_MS);
 			return;
 		}
 		if (err != CS_OK) {

@@ -407,9 +407,7 @@ static void client_connect(struct tcp_port *t)
 
 static void client_schedule(struct tcp_port *t)
 {
-	vcb_timer_arm(t->timer.fd, t->backoff_ms);
-	t->backoff_ms = t->backoff_ms * 2 > RECONNECT_MAX_MS ?
-			RECONNECT_MAX_MS : t->backoff_ms * 2;
+	vcb_timer_backoff(t->timer.fd, &t->backoff_ms, RECONNECT_MAX_MS);
 }
 
 static void port_timer(struct vcb_source *src, uint32_t events)
