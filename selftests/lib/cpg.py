@@ -22,6 +22,10 @@ vcanbridge --cpg under ASan/UBSan.
     bridge connects and joins again by itself (connects 2), everyone
     counts 3 members, what hc got is in order and without duplicates, and
     frames cross again both ways.
+  * hc's link to the others is cut: ha and hb count 2 members, hc 1, and
+    frames cross between ha and hb; the link back: 3 members everywhere,
+    ha and hb count hc's bridge down and up once, hc each of theirs, and
+    hc's next frames are those sent after the heal.
 """
 
 import os
@@ -33,7 +37,7 @@ import bridge  # noqa: E402
 from bridge import (FRAMES, SENDER, Bridge, bound, candump, crossing,  # noqa: E402
                     frames_of, node, ns)
 from corosync import COROSYNC, Corosync, available  # noqa: E402
-from vcbtest import Tap, await_cond, sh  # noqa: E402
+from vcbtest import Tap, await_cond, run, sh  # noqa: E402
 
 # Three of bridge.py's hosts are enough here (its helpers read these).
 bridge.HOSTS = HOSTS = ['ha', 'hb', 'hc']
@@ -69,11 +73,11 @@ def on_bus(b):
     return b.stats()[f'{node(b.host, "x")}: tx_on_bus']
 
 
-def cross(tap, bridges, what, src, dst, frames):
-    """bridge.py's crossing, and then the frames on every other bus too:
-    a host that gets them later than @dst must not have them in the
-    next test's reader."""
-    before = {h: on_bus(bridges[h]) for h in HOSTS if h != src}
+def cross(tap, bridges, what, src, dst, frames, reach=HOSTS):
+    """bridge.py's crossing, and then the frames on every other bus of
+    @reach too: a host that gets them later than @dst must not have them
+    in the next test's reader."""
+    before = {h: on_bus(bridges[h]) for h in reach if h != src}
     crossing(tap, what, src, dst, frames)
     if not await_cond(lambda: all(on_bus(bridges[h]) >= n + len(frames)
                                   for h, n in before.items()), 60):
@@ -254,6 +258,35 @@ def kill_rejoin(tap, bridges, coro):
                for i, s in got.items()))
 
 
+def partition(tap, bridges):
+    """hc's link cut: two rings that go on each as its own bus; the link
+    back: one ring of three, each side counting the other back once."""
+    def count(h, k):
+        return counters(bridges[h])[f'members_{k}']
+    before = {h: (count(h, 'node_down'), count(h, 'node_up')) for h in HOSTS}
+    run(*ns('lan', 'ip', 'link', 'set', 'vhc', 'down'))
+    tap.ok(await_cond(lambda: members(bridges['ha'], 2)() and
+                      members(bridges['hb'], 2)() and
+                      members(bridges['hc'], 1)(), 180),
+           'cpg partition: hc cut off: ha and hb count 2 members, hc 1')
+    hc_bus = on_bus(bridges['hc'])
+    cross(tap, bridges, 'cpg partition', 'ha', 'hb', FRAMES, ('ha', 'hb'))
+    run(*ns('lan', 'ip', 'link', 'set', 'vhc', 'up'))
+    tap.ok(await_cond(lambda: all(members(b, 3)() for b in bridges.values()),
+                      180),
+           'cpg partition healed: 3 members everywhere')
+    after = {h: (count(h, 'node_down'), count(h, 'node_up')) for h in HOSTS}
+    tap.eq('cpg partition: each side saw the other\'s bridges go with their '
+           'node once and come back once (down, up)',
+           {'ha': (1, 1), 'hb': (1, 1), 'hc': (2, 2)},
+           {h: (after[h][0] - before[h][0], after[h][1] - before[h][1])
+            for h in HOSTS})
+    # What ha sent meanwhile never reaches hc: a bus is not a log.
+    tap.eq('cpg partition: what ha sent during it never reached hc\'s bus',
+           0, on_bus(bridges['hc']) - hc_bus)
+    cross(tap, bridges, 'cpg healed', 'ha', 'hc', FRAMES[::-1])
+
+
 def main():
     if not bridge.kernel_has_bridge():
         print('TAP version 13\n1..1\nok 1 vcanbridge --cpg # SKIP this kernel '
@@ -264,7 +297,7 @@ def main():
               f'daemon at {COROSYNC} (selftests/vm/fetch-corosync.sh)',
               flush=True)
         sys.exit(4)
-    tap = Tap(28)
+    tap = Tap(34)
     tap.diag(f'bridge: {bridge.BRIDGE}; corosync: {COROSYNC}; '
              f'logs in {bridge.KEEP}')
     coro = {}
@@ -277,6 +310,7 @@ def main():
         cross(tap, bridges, 'cpg', 'hc', 'ha', FRAMES)
         order(tap, bridges)
         kill_rejoin(tap, bridges, coro)
+        partition(tap, bridges)
         for h in HOSTS:
             bridges[h].stop(tap, 'cpg')
     finally:
