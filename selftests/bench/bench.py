@@ -7,8 +7,9 @@
             run, same frame mix, same window (Classical and CAN FD); the same
             bus with the receiving node's NAPI poll threaded; the same two
             nodes on a 64-node bus, the others down, and on another with the
-            others up; then 1 sender to 2..63 receiving nodes (and, for
-            scale, to as many sockets on one vcan)
+            others up; then 1 sender to 2..63 receiving nodes, their
+            polls in softirq and threaded (and, for scale, to as many
+            sockets on one vcan)
   wire      saturate: one sender keeps a wire-timing bus busy at 125k,
             500k, 1M (Classical, 8 bytes) and 1M/5M (CAN FD, 64 bytes, BRS),
             with 4 and with 32 transmit mailboxes; frames/s against the
@@ -134,9 +135,12 @@ def set_up(names, up):
         run('ip', 'link', 'set', n, 'up' if up else 'down')
 
 
-def threaded(on):
-    with open('/sys/class/net/ib1/threaded', 'w') as f:
-        f.write('1' if on else '0')
+def threaded(names, on):
+    """Each node's NAPI poll in a kernel thread of its own, or back in
+    the softirq of the CPU that scheduled it."""
+    for n in names:
+        with open(f'/sys/class/net/{n}/threaded', 'w') as f:
+            f.write('1' if on else '0')
 
 
 def instant():
@@ -175,26 +179,35 @@ def instant():
                         '--window', str(WINDOW), '--label', f'{iface} {kind}']
                 for r in rx:
                     argv += ['--rx', r]
-                threaded(iface.endswith('threaded'))
+                if iface.endswith('threaded'):
+                    threaded(rx, True)
                 tool(argv + (['--fd'] if fd else []),
                      f'instant 1->1 {kind}: {iface}, run {rep + 1}',
                      bench='instant', iface=iface, kind=kind, rep=rep)
-                threaded(False)
+                if iface.endswith('threaded'):
+                    threaded(rx, False)
     # 1 -> k: k receiving nodes up (a node that is up gets every frame,
-    # read or not), and as many sockets on one vcan for scale.
+    # read or not), and as many sockets on one vcan for scale; and the
+    # same nodes with threaded polls, which the scheduler may put on
+    # another CPU than the one that completed the frame.
     for k in SIZES[1:]:
         set_up(nodes[2:k + 1], True)
         n = max(FRAMES // k, 10000)
         for rep in range(min(REPEAT, 3)):
             for iface, tx, rx in rng.sample(
                     [('vcanbus', 'ik0', nodes[1:k + 1]),
-                     ('vcan', 'vc0', ['vc0'] * k)], 2):
+                     ('vcanbus threaded', 'ik0', nodes[1:k + 1]),
+                     ('vcan', 'vc0', ['vc0'] * k)], 3):
                 argv = ['flood', '--tx', tx, '--frames', str(n), '--window',
                         str(WINDOW), '--label', f'{iface} 1->{k}']
                 for r in rx:
                     argv += ['--rx', r]
+                if iface.endswith('threaded'):
+                    threaded(rx, True)
                 tool(argv, f'instant 1->{k}: {iface}, run {rep + 1}',
                      bench='scale', iface=iface, receivers=k, rep=rep)
+                if iface.endswith('threaded'):
+                    threaded(rx, False)
     run('ip', 'link', 'del', 'vxa')
     run('ip', 'link', 'del', 'vc0')
     bus_remove('ib')
