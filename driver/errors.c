@@ -122,12 +122,41 @@ static void vcanbus_err_bus_error(struct vcanbus_node *node, bool tx, u8 type,
 	vcanbus_err_queue(node, skb, when);
 }
 
+/*
+ * @node's counters changed: its state is looked at when the frame ends
+ * (vcanbus_err_update_counted()).
+ */
+static void vcanbus_err_counted(struct vcanbus_node *node)
+{
+	if (list_empty(&node->count_list))
+		list_add_tail(&node->count_list, &node->bus->wire.counted);
+}
+
+/*
+ * The frame on the wire has ended: each node whose counters it changed
+ * gets the state they say, with its error frame.
+ */
+void vcanbus_err_update_counted(struct vcanbus_bus *bus, ktime_t when)
+{
+	struct vcanbus_node *node, *tmp;
+
+	lockdep_assert_held(&bus->lock);
+
+	list_for_each_entry_safe(node, tmp, &bus->wire.counted, count_list) {
+		list_del_init(&node->count_list);
+		if (vcanbus_node_on_bus(node))
+			vcanbus_err_update_state(node, when);
+	}
+}
+
 /* The transmitter's side of an error in its frame. */
 void vcanbus_err_tx(struct vcanbus_node *tx, bool ack_error, u8 type, u8 loc,
 		    ktime_t when)
 {
-	if (!(ack_error && tx->can.state == CAN_STATE_ERROR_PASSIVE))
+	if (!(ack_error && tx->can.state == CAN_STATE_ERROR_PASSIVE)) {
 		tx->tec += 8;
+		vcanbus_err_counted(tx);
+	}
 	vcanbus_err_bus_error(tx, true, type, loc, ack_error, when);
 }
 
@@ -140,6 +169,7 @@ void vcanbus_err_rx(struct vcanbus_node *rx, bool flagged, u8 type, u8 loc,
 		    ktime_t when)
 {
 	rx->rec = min(rx->rec + (flagged ? 9 : 1), 255);
+	vcanbus_err_counted(rx);
 	vcanbus_err_bus_error(rx, false, type, loc, false, when);
 }
 
@@ -189,16 +219,19 @@ void vcanbus_err_lost_arbitration(struct vcanbus_node *node, u8 bit,
 
 void vcanbus_err_tx_ok(struct vcanbus_node *tx)
 {
-	if (tx->tec)
-		tx->tec--;
+	if (!tx->tec)
+		return;
+	tx->tec--;
+	vcanbus_err_counted(tx);
 }
 
+/* Most receptions change nothing: an error-free bus keeps REC at 0. */
 void vcanbus_err_rx_ok(struct vcanbus_node *rx)
 {
-	if (rx->rec >= VCANBUS_PASSIVE_LIMIT)
-		rx->rec = 119;
-	else if (rx->rec)
-		rx->rec--;
+	if (!rx->rec)
+		return;
+	rx->rec = rx->rec >= VCANBUS_PASSIVE_LIMIT ? 119 : rx->rec - 1;
+	vcanbus_err_counted(rx);
 }
 
 /* Fault injection: the node goes bus-off at once (configfs "bus_off"). */
@@ -219,5 +252,7 @@ void vcanbus_err_reset(struct vcanbus_node *node)
 	node->rec = 0;
 	node->tx_ready = 0;
 	node->recovery = 0;
+	list_del_init(&node->recover_list);
+	list_del_init(&node->count_list);
 	node->can.state = CAN_STATE_ERROR_ACTIVE;
 }

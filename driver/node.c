@@ -515,6 +515,8 @@ static int vcanbus_node_stop(struct net_device *ndev)
 	node->running = false;
 	list_del_init(&node->run_list);
 	list_del_init(&node->crowd_list);
+	list_del_init(&node->recover_list);
+	list_del_init(&node->count_list);
 	vcanbus_node_abort_tx(node, false);
 	node->can.state = CAN_STATE_STOPPED;
 	/* The bus may have waited for room in this node's queue. */
@@ -619,6 +621,8 @@ static void vcanbus_node_setup(struct vcanbus_node *node)
 	INIT_LIST_HEAD(&node->run_list);
 	INIT_LIST_HEAD(&node->pend_list);
 	INIT_LIST_HEAD(&node->crowd_list);
+	INIT_LIST_HEAD(&node->recover_list);
+	INIT_LIST_HEAD(&node->count_list);
 	skb_queue_head_init(&node->txq);
 	netif_napi_add(ndev, &node->napi, vcanbus_node_poll);
 }

@@ -22,9 +22,11 @@
  * What the bus does per frame under its lock walks only the nodes that
  * are up (bus->running) to deliver, and only those with a frame in a
  * mailbox (bus->pending) to choose the next frame, and only those whose
- * receive queue is nearly full (bus->crowded) to see whether it has room:
- * nodes that are down cost nothing, and a node's bit times are taken once,
- * when it comes up.
+ * receive queue is nearly full (bus->crowded) to see whether it has room;
+ * in wire timing, only those in a bus-off recovery (wire.recovering) to
+ * count its sequences and only those whose error counters changed
+ * (wire.counted) for a new error state: nodes that are down cost nothing,
+ * and a node's bit times are taken once, when it comes up.
  */
 #ifndef _VCANBUS_H
 #define _VCANBUS_H
@@ -166,6 +168,14 @@ struct vcanbus_wire {
 	ktime_t end;			/* its end, or of its error frame */
 	ktime_t idle_at;		/* the bus is idle again: end + intermission */
 
+	/*
+	 * Nodes in a bus-off recovery sequence (.recover_list), and nodes
+	 * whose error counters changed during the frame that ends
+	 * (.count_list): a frame's end looks at these, not at every node.
+	 */
+	struct list_head recovering;
+	struct list_head counted;
+
 	/* fault injection (configfs): bit errors per million bits */
 	u32 bit_error_ppm;
 	u32 seed;
@@ -293,6 +303,10 @@ struct vcanbus_node {
 	ktime_t tx_ready;
 	u16 recovery;
 	ktime_t recovery_from;
+	struct list_head recover_list;	/* in bus->wire.recovering while
+					 * up and recovery is not 0
+					 */
+	struct list_head count_list;	/* in bus->wire.counted */
 
 	/* changed only while the netdev is down (under RTNL): */
 	unsigned int tx_mailboxes;
@@ -411,6 +425,7 @@ void vcanbus_node_wake(struct vcanbus_node *node);
 
 /* errors.c APIs (fault confinement, under bus->lock): */
 void vcanbus_err_update_state(struct vcanbus_node *node, ktime_t when);
+void vcanbus_err_update_counted(struct vcanbus_bus *bus, ktime_t when);
 void vcanbus_err_tx(struct vcanbus_node *tx, bool ack_error, u8 type, u8 loc,
 		    ktime_t when);
 void vcanbus_err_rx(struct vcanbus_node *rx, bool flagged, u8 type, u8 loc,

@@ -292,17 +292,19 @@ static ktime_t vcanbus_wire_ready(const struct vcanbus_node *node)
  */
 static void vcanbus_wire_recover(struct vcanbus_bus *bus, ktime_t until)
 {
-	struct vcanbus_node *node;
+	struct vcanbus_node *node, *tmp;
 	u64 seq, n;
 
-	list_for_each_entry(node, &bus->running, run_list) {
-		if (!node->recovery || until <= node->recovery_from)
+	list_for_each_entry_safe(node, tmp, &bus->wire.recovering, recover_list) {
+		if (until <= node->recovery_from)
 			continue;
 		seq = vcanbus_recovery_ns(node);
 		n = min_t(u64, div64_u64(ktime_sub(until, node->recovery_from), seq),
 			  node->recovery);
 		node->recovery -= n;
 		node->recovery_from = ktime_add_ns(node->recovery_from, n * seq);
+		if (!node->recovery)
+			list_del_init(&node->recover_list);
 	}
 }
 
@@ -716,7 +718,7 @@ static void vcanbus_wire_finish(struct vcanbus_bus *bus)
 {
 	struct vcanbus_wire *wire = &bus->wire;
 	ktime_t when = ktime_mono_to_real(wire->end);
-	struct vcanbus_node *node, *tx = wire->tx;
+	struct vcanbus_node *node, *tmp, *tx = wire->tx;
 
 	wire->busy = false;
 	/*
@@ -724,11 +726,10 @@ static void vcanbus_wire_finish(struct vcanbus_bus *bus)
 	 * the intermission) is one sequence of 11 recessive bits for each
 	 * node in bus-off recovery; idle bits count on from there.
 	 */
-	list_for_each_entry(node, &bus->running, run_list) {
-		if (node->recovery) {
-			node->recovery--;
-			node->recovery_from = wire->idle_at;
-		}
+	list_for_each_entry_safe(node, tmp, &wire->recovering, recover_list) {
+		node->recovery_from = wire->idle_at;
+		if (!--node->recovery)
+			list_del_init(&node->recover_list);
 	}
 	if (!wire->skb)
 		return;			/* cut off: its sender went down */
@@ -739,9 +740,8 @@ static void vcanbus_wire_finish(struct vcanbus_bus *bus)
 	wire->skb = NULL;
 	wire->tx = NULL;
 
-	list_for_each_entry(node, &bus->running, run_list)
-		if (vcanbus_node_on_bus(node))
-			vcanbus_err_update_state(node, when);
+	/* Only the nodes whose counters changed can change state. */
+	vcanbus_err_update_counted(bus, when);
 	/*
 	 * Suspend transmission: an error-passive node that has transmitted
 	 * a frame waits 8 more bits after the intermission before it may
@@ -899,6 +899,7 @@ static void vcanbus_wire_restart(struct vcanbus_bus *bus,
 
 	node->recovery = VCANBUS_RECOVERY_SEQUENCES;
 	node->recovery_from = ktime_get();
+	list_move_tail(&node->recover_list, &bus->wire.recovering);
 }
 
 const struct vcanbus_timing_ops vcanbus_wire_ops = {
@@ -915,6 +916,8 @@ void vcanbus_wire_set_seed(struct vcanbus_bus *bus, u32 seed)
 
 void vcanbus_wire_init(struct vcanbus_bus *bus)
 {
+	INIT_LIST_HEAD(&bus->wire.recovering);
+	INIT_LIST_HEAD(&bus->wire.counted);
 	vcanbus_wire_set_seed(bus, 1);
 	vcanbus_hrtimer_setup(&bus->wire.timer, vcanbus_wire_timer,
 			      CLOCK_MONOTONIC, HRTIMER_MODE_ABS_SOFT);
