@@ -9,7 +9,8 @@
             nodes on a 64-node bus, the others down, and on another with the
             others up; then 1 sender to 2..63 receiving nodes, their
             polls in softirq and threaded (and, for scale, to as many
-            sockets on one vcan)
+            sockets on one vcan); for k = 2, 8, 32 a separate run of each
+            counts the frames per NAPI poll call (napi:napi_poll)
   wire      saturate: one sender keeps a wire-timing bus busy at 125k,
             500k, 1M (Classical, 8 bytes) and 1M/5M (CAN FD, 64 bytes, BRS),
             with 4 and with 32 transmit mailboxes; frames/s against the
@@ -143,6 +144,69 @@ def threaded(names, on):
             f.write('1' if on else '0')
 
 
+TRACING = '/sys/kernel/tracing'
+NAPI_HIST = 'hist:keys=dev_name:vals=hitcount,work'
+# The k of the batching runs (napi_batches()).
+POLL_SIZES = (2, 8, 32)
+
+
+def napi_polls(argv):
+    """Runs the flood @argv (no figure of its own) with a histogram of the
+    napi:napi_poll tracepoint: {device: (poll calls, frames they handed
+    to the stack)}; the backlog of vcan and vxcan is '(no_device)'."""
+    events = f'{TRACING}/events/napi/napi_poll'
+    if not os.path.isdir(events):
+        run('mount', '-t', 'tracefs', 'nodev', TRACING)
+    with open(f'{events}/trigger', 'w') as f:
+        f.write(NAPI_HIST)
+    try:
+        p = subprocess.run([os.path.join(TOOLS, argv[0])] + argv[1:],
+                           capture_output=True, text=True, timeout=1200)
+        with open(f'{events}/hist') as f:
+            hist = f.read()
+    finally:
+        with open(f'{events}/trigger', 'w') as f:
+            f.write('!' + NAPI_HIST)
+    if p.returncode:
+        raise RuntimeError(f'{argv}: {p.stderr.strip()}')
+    return {m[1]: (int(m[2]), int(m[3])) for m in re.finditer(
+        r'dev_name:\s*(\S+)\s*}\s*hitcount:\s*(\d+)\s+work:\s*(\d+)', hist)}
+
+
+def napi_batches(k, rx):
+    """How many frames each NAPI poll call hands to the stack, 1 -> k,
+    softirq and threaded polls, against vcan's backlog: the batching that
+    threaded polls may gain (docs/design.md). A separate run: the
+    histogram costs time, the timed runs have none."""
+    n = 20000
+    for iface, tx, devs in (('vcanbus', 'ik0', rx),
+                            ('vcanbus threaded', 'ik0', rx),
+                            ('vcan', 'vc0', ['(no_device)'])):
+        argv = ['flood', '--tx', tx, '--frames', str(n), '--window',
+                str(WINDOW), '--label', f'{iface} 1->{k} polls']
+        for r in (rx if iface != 'vcan' else ['vc0'] * k):
+            argv += ['--rx', r]
+        if iface.endswith('threaded'):
+            threaded(rx, True)
+        try:
+            hist = napi_polls(argv)
+            polls = sum(hist.get(d, (0, 0))[0] for d in devs)
+            work = sum(hist.get(d, (0, 0))[1] for d in devs)
+            ok = polls > 0 and work >= n
+            detail = f'{polls} polls, {work} frames' if ok else str(hist)
+        except (OSError, RuntimeError) as e:
+            ok, detail = False, str(e)
+        finally:
+            if iface.endswith('threaded'):
+                threaded(rx, False)
+        tap.ok(ok, f'instant 1->{k}: {iface}, frames per NAPI poll', detail)
+        if ok:
+            with open(RESULTS, 'a') as f:
+                f.write(json.dumps(dict(bench='polls', iface=iface,
+                                        receivers=k, frames=n, polls=polls,
+                                        work=work)) + '\n')
+
+
 def instant():
     """vcanbus against vxcan and vcan, then the bus's size."""
     can_args = ('bitrate', '500000', 'dbitrate', '2000000', 'fd', 'on')
@@ -208,6 +272,8 @@ def instant():
                      bench='scale', iface=iface, receivers=k, rep=rep)
                 if iface.endswith('threaded'):
                     threaded(rx, False)
+        if k in POLL_SIZES:
+            napi_batches(k, nodes[1:k + 1])
     run('ip', 'link', 'del', 'vxa')
     run('ip', 'link', 'del', 'vc0')
     bus_remove('ib')

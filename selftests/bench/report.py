@@ -206,6 +206,37 @@ plot 'nodes.dat' using 1:2 with linespoints lw 2 title 'vcanbus: frames/s', \\
 """ % os.path.join(DOCS, 'bench-nodes.png'), {'nodes.dat': data})
 
 
+def polls_section(runs, md):
+    rows = pick(runs, bench='polls')
+    if not rows:
+        return
+    md.append('### Frames per NAPI poll call\n')
+    md.append('A separate flood of each (20 000 frames, not timed) with a '
+              'histogram on the `napi:napi_poll` tracepoint: how many frames '
+              'a poll call hands to the stack, the k receiving nodes\' '
+              'polls together (vcanbus), the backlog that vcan\'s frames '
+              'and echoes go through (vcan: one skb per frame for all k '
+              'sockets). Calls per frame sent = poll calls ÷ frames; a call '
+              'that takes more than one frame pays its schedule and its '
+              'completion once for them all.\n')
+    md.append('| receivers | vcanbus: frames per call | calls per frame sent '
+              '| threaded: frames per call | calls per frame sent | vcan: '
+              'frames per call | calls per frame sent |')
+    md.append('|---|---|---|---|---|---|---|')
+    for k in sorted({r['receivers'] for r in rows}):
+        cells = []
+        for i in ('vcanbus', 'vcanbus threaded', 'vcan'):
+            r = pick(rows, iface=i, receivers=k)
+            if not r:
+                cells += ['–', '–']
+                continue
+            r = r[0]
+            cells += [f'{r["work"] / r["polls"]:.2f}',
+                      f'{r["polls"] / r["frames"]:.2f}']
+        md.append(f'| {k} | ' + ' | '.join(cells) + ' |')
+    md.append('')
+
+
 def wire_section(runs, md):
     md.append('## Wire timing: a saturated bus against the theory\n')
     md.append('One sender keeps the bus busy for 5 s with one fixed frame '
@@ -514,7 +545,8 @@ def main():
               file=sys.stderr)
         sys.exit(1)
     os.makedirs(DOCS, exist_ok=True)
-    for section in (instant_section, scale_section, wire_section,
+    for section in (instant_section, scale_section, polls_section,
+                    wire_section,
                     queueing_section, busload_section, bridge_section):
         section(runs, md)
     xl_section(*load_xl(), md)
