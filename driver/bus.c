@@ -35,8 +35,12 @@ static void vcanbus_bus_run_work(struct work_struct *work)
 	vcanbus_bus_unlock_bh(bus);
 }
 
-void vcanbus_bus_init(struct vcanbus_bus *bus)
+int vcanbus_bus_init(struct vcanbus_bus *bus, const char *name)
 {
+	int err = vcanbus_rx_init(bus, name);
+
+	if (err)
+		return err;
 	spin_lock_init(&bus->lock);
 	INIT_LIST_HEAD(&bus->nodes);
 	INIT_LIST_HEAD(&bus->running);
@@ -47,6 +51,7 @@ void vcanbus_bus_init(struct vcanbus_bus *bus)
 	INIT_WORK(&bus->run_work, vcanbus_bus_run_work);
 	vcanbus_bus_set_timing(bus, VCANBUS_TIMING_WIRE);
 	vcanbus_wire_init(bus);
+	return 0;
 }
 
 /*
@@ -58,6 +63,7 @@ void vcanbus_bus_exit(struct vcanbus_bus *bus)
 	vcanbus_wire_exit(bus);
 	cancel_work_sync(&bus->run_work);
 	WARN_ON_ONCE(!skb_queue_empty(&bus->inbox));
+	vcanbus_rx_exit(bus);
 }
 
 void vcanbus_bus_lock_bh(struct vcanbus_bus *bus)

@@ -14,6 +14,8 @@
 #include <linux/can/dev.h>
 #include <linux/can/skb.h>
 #include <linux/hrtimer.h>
+#include <linux/netdevice.h>
+#include <linux/slab.h>
 #include <linux/version.h>
 
 /* Is the kernel the module is built for @major.@minor or later? */
@@ -144,6 +146,50 @@ vcanbus_xl_bittiming(const struct can_priv *priv)
 #else
 #define vcanbus_change_mtu	NULL
 #endif
+
+/*
+ * The bus's delivery NAPI lives on a dummy netdev of its own, never
+ * registered: alloc_netdev_dummy() from 6.10 on, before that a zeroed
+ * net_device that init_dummy_netdev() sets up.
+ */
+static inline struct net_device *vcanbus_alloc_napi_dev(void)
+{
+#if VCANBUS_KERNEL_AT_LEAST(6, 10)
+	return alloc_netdev_dummy(0);
+#else
+	struct net_device *dev = kzalloc(sizeof(*dev), GFP_KERNEL);
+
+	if (dev)
+		init_dummy_netdev(dev);
+	return dev;
+#endif
+}
+
+/* Its NAPI was deleted (netif_napi_del()) first. */
+static inline void vcanbus_free_napi_dev(struct net_device *dev)
+{
+#if VCANBUS_KERNEL_AT_LEAST(6, 10)
+	free_netdev(dev);
+#else
+	kfree(dev);
+#endif
+}
+
+/*
+ * Threaded NAPI for a device's NAPIs: dev_set_threaded() took a bool up
+ * to 6.16, an enum netdev_napi_threaded from 6.17 on (which also has a
+ * busy-polling thread, not used here).
+ */
+static inline int vcanbus_napi_dev_set_threaded(struct net_device *dev,
+						bool threaded)
+{
+#if VCANBUS_KERNEL_AT_LEAST(6, 17)
+	return dev_set_threaded(dev, threaded ? NETDEV_NAPI_THREADED_ENABLED :
+						NETDEV_NAPI_THREADED_DISABLED);
+#else
+	return dev_set_threaded(dev, threaded);
+#endif
+}
 
 /*
  * Where a CAN skb says which interface it first appeared on, and how many

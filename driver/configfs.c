@@ -391,10 +391,34 @@ static ssize_t vcanbus_bus_seed_store(struct config_item *item,
 	return len;
 }
 
+static ssize_t vcanbus_bus_threaded_show(struct config_item *item, char *page)
+{
+	return sysfs_emit(page, "%d\n",
+			  vcanbus_rx_threaded(to_vcanbus_bus(item)));
+}
+
+/*
+ * The bus's delivery NAPI in a kernel thread ("napi/<bus>-<id>") instead
+ * of the softirq of the CPU that completed the frame; at any time.
+ */
+static ssize_t vcanbus_bus_threaded_store(struct config_item *item,
+					  const char *page, size_t len)
+{
+	bool threaded;
+	int err;
+
+	err = kstrtobool(page, &threaded);
+	if (err)
+		return err;
+	err = vcanbus_rx_set_threaded(to_vcanbus_bus(item), threaded);
+	return err ?: len;
+}
+
 CONFIGFS_ATTR(vcanbus_bus_, timing);
 CONFIGFS_ATTR(vcanbus_bus_, rx_overflow);
 CONFIGFS_ATTR(vcanbus_bus_, bit_error_ppm);
 CONFIGFS_ATTR(vcanbus_bus_, seed);
+CONFIGFS_ATTR(vcanbus_bus_, threaded);
 
 static struct configfs_attribute *vcanbus_bus_attrs[] = {
 	&vcanbus_bus_attr_timing,
@@ -407,6 +431,7 @@ static struct configfs_attribute *vcanbus_bus_attrs[] = {
 	&vcanbus_bus_attr_slipped_ns,
 	&vcanbus_bus_attr_bit_error_ppm,
 	&vcanbus_bus_attr_seed,
+	&vcanbus_bus_attr_threaded,
 	NULL,
 };
 
@@ -459,7 +484,10 @@ static struct vcanbus_bus *vcanbus_bus_alloc(const char *name)
 	bus = kzalloc(sizeof(*bus), GFP_KERNEL);
 	if (!bus)
 		return NULL;
-	vcanbus_bus_init(bus);
+	if (vcanbus_bus_init(bus, name)) {
+		kfree(bus);
+		return NULL;
+	}
 	config_group_init_type_name(&bus->group, name, &vcanbus_bus_type);
 	return bus;
 }

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * A node: the candev. Bit timing, modes and restart through can-dev's
- * netlink (ip link ... type can ...), transmit into the bus, receive from
- * it through the node's own NAPI context.
+ * netlink (ip link ... type can ...), transmit into the bus; what it
+ * receives goes to the stack through the bus's delivery (rx.c).
  */
 #include <linux/can/skb.h>
 #include <linux/ethtool.h>
@@ -209,172 +209,6 @@ void vcanbus_node_tx_frame(const struct vcanbus_node *tx,
 	}
 }
 
-/*
- * The bus queues, under its lock: an skb of the node's own (echo, error
- * frame) with vcanbus_node_queue_rx(), a received frame's shared skb with
- * vcanbus_node_queue_shared() (@tag VCANBUS_RXQ_SHARED: the reference goes
- * to the queue and on to the poll). Then it wakes the poll. The bus checks
- * room before (vcanbus_bus_room(), errors.c); a full queue, which those
- * checks never let happen, would lose the frame rather than overwrite one.
- */
-static void vcanbus_rxq_add(struct vcanbus_node *node, struct sk_buff *skb,
-			    unsigned long tag)
-{
-	struct vcanbus_rxq *q = &node->rxq;
-	unsigned int head = q->head;
-	unsigned int len = vcanbus_rxq_len(q);
-
-	lockdep_assert_held(&node->bus->lock);
-
-	if (unlikely(len >= VCANBUS_RXQ_SIZE)) {
-		node->ndev->stats.rx_dropped++;
-		kfree_skb(skb);
-		return;
-	}
-	q->slot[head % VCANBUS_RXQ_SIZE] = (void *)((unsigned long)skb | tag);
-	/* The entry (and the skb it names) before the new head. */
-	smp_store_release(&q->head, head + 1);
-	if (node->running)
-		vcanbus_node_crowded(node, len + 1);
-	napi_schedule(&node->napi);
-}
-
-void vcanbus_node_queue_rx(struct vcanbus_node *node, struct sk_buff *skb)
-{
-	vcanbus_rxq_add(node, skb, 0);
-}
-
-void vcanbus_node_queue_shared(struct vcanbus_node *node, struct sk_buff *skb)
-{
-	vcanbus_rxq_add(node, skb, VCANBUS_RXQ_SHARED);
-}
-
-/*
- * The node's skb of a received frame (@shared: its receivers'; bus.c):
- * a clone of it (much cheaper than a new skb), the node as its device;
- * a copy where its controller must not pass on a DLC 9..15 it got. Its
- * extension on 7.x is made its own (compat.h). NULL without memory.
- */
-static struct sk_buff *vcanbus_node_rx_skb(struct vcanbus_node *node,
-					   struct sk_buff *shared)
-{
-	const struct can_frame *wire = (struct can_frame *)shared->data;
-	int iif = vcanbus_skb_cb(shared)->iif;
-	struct sk_buff *skb;
-
-	if (can_is_can_skb(shared) && wire->len8_dlc &&
-	    !(node->can.ctrlmode & CAN_CTRLMODE_CC_LEN8_DLC)) {
-		struct can_frame *cf;
-
-		skb = alloc_can_skb(node->ndev, &cf);
-		if (!skb)
-			return NULL;
-		memcpy(cf, wire, CAN_MTU);
-		cf->len8_dlc = 0;
-		skb->tstamp = shared->tstamp;
-	} else {
-		skb = skb_clone(shared, GFP_ATOMIC);
-		if (!skb)
-			return NULL;
-		skb->dev = node->ndev;
-	}
-	if (vcanbus_skb_set_origin(skb, iif)) {
-		kfree_skb(skb);
-		return NULL;
-	}
-	return skb;
-}
-
-/*
- * Takes the next entry off the receive queue: an skb, or NULL when the
- * queue is empty; *@lost when it was a frame the node had no memory for.
- */
-static struct sk_buff *vcanbus_rxq_take(struct vcanbus_node *node, bool *lost)
-{
-	struct vcanbus_rxq *q = &node->rxq;
-	unsigned int tail = q->tail;
-	struct sk_buff *skb, *shared;
-	void *entry;
-
-	*lost = false;
-	/* The head, then the entries and frames before it. */
-	if (smp_load_acquire(&q->head) == tail)
-		return NULL;
-	entry = q->slot[tail % VCANBUS_RXQ_SIZE];
-	/* The entry read before the bus may fill its place again. */
-	smp_store_release(&q->tail, tail + 1);
-	if (!((unsigned long)entry & VCANBUS_RXQ_SHARED))
-		return entry;
-	shared = (void *)((unsigned long)entry & ~VCANBUS_RXQ_SHARED);
-	skb = vcanbus_node_rx_skb(node, shared);
-	consume_skb(shared);
-	*lost = !skb;
-	return skb;
-}
-
-/*
- * Empties the queue of a node that is down: its poll is off. (It makes
- * the clones it frees: a node goes down rarely, and one way to take an
- * entry is one to get right.)
- */
-static void vcanbus_rxq_purge(struct vcanbus_node *node)
-{
-	struct sk_buff *skb;
-	bool lost;
-
-	while ((skb = vcanbus_rxq_take(node, &lost)) || lost)
-		kfree_skb(skb);
-}
-
-static int vcanbus_node_poll(struct napi_struct *napi, int budget)
-{
-	struct vcanbus_node *node = container_of(napi, struct vcanbus_node, napi);
-	struct net_device_stats *stats = &node->ndev->stats;
-	struct sk_buff *skb;
-	int done = 0;
-	bool lost;
-
-	if (READ_ONCE(node->rx_hold)) {
-		/* vcanbus_node_set_rx_hold() schedules it again. */
-		napi_complete_done(napi, 0);
-		return 0;
-	}
-	while (done < budget) {
-		skb = vcanbus_rxq_take(node, &lost);
-		if (!skb) {
-			if (!lost)
-				break;
-			stats->rx_dropped++;
-			continue;
-		}
-		/* Echoes count as sent (on completion), not as received. */
-		if (!vcanbus_skb_cb(skb)->echo && !vcanbus_skb_is_error(skb)) {
-			stats->rx_packets++;
-			stats->rx_bytes += can_skb_get_data_len(skb);
-		}
-		netif_receive_skb(skb);
-		done++;
-	}
-	if (done < budget)
-		napi_complete_done(napi, done);
-
-	/* The bus may be waiting for room in this queue. */
-	if (vcanbus_rxq_len(&node->rxq) <= VCANBUS_RXQ_LEN / 2)
-		vcanbus_bus_kick(node->bus);
-	return done;
-}
-
-void vcanbus_node_set_rx_hold(struct vcanbus_node *node, bool hold)
-{
-	WRITE_ONCE(node->rx_hold, hold);
-	if (!hold) {
-		/* A disabled NAPI (node down) ignores this. */
-		local_bh_disable();
-		napi_schedule(&node->napi);
-		local_bh_enable();
-	}
-}
-
 /* What no controller can put on the wire; can-dev checked the length. */
 static bool vcanbus_tx_invalid(struct vcanbus_node *node, struct sk_buff *skb)
 {
@@ -448,7 +282,6 @@ static int vcanbus_node_open(struct net_device *ndev)
 		return err;
 
 	vcanbus_node_set_bit_times(node);
-	napi_enable(&node->napi);
 	vcanbus_bus_lock_bh(bus);
 	vcanbus_err_reset(node);
 	node->running = true;
@@ -524,8 +357,7 @@ static int vcanbus_node_stop(struct net_device *ndev)
 	vcanbus_bus_unlock_bh(bus);
 
 	/* Nothing is queued to it any more: deliver nothing after close. */
-	napi_disable(&node->napi);
-	vcanbus_rxq_purge(node);
+	vcanbus_rx_node_down(node);
 	close_candev(ndev);
 	return 0;
 }
@@ -623,8 +455,8 @@ static void vcanbus_node_setup(struct vcanbus_node *node)
 	INIT_LIST_HEAD(&node->crowd_list);
 	INIT_LIST_HEAD(&node->recover_list);
 	INIT_LIST_HEAD(&node->count_list);
+	INIT_LIST_HEAD(&node->ready_list);
 	skb_queue_head_init(&node->txq);
-	netif_napi_add(ndev, &node->napi, vcanbus_node_poll);
 }
 
 /**

@@ -16,8 +16,9 @@
  * and wire.c (bit times, arbitration, fault confinement). A completed
  * frame goes to every receiving node's receive queue (node->rxq) and as
  * the echo to its sender's, all in that same bus order, under bus->lock.
- * Each node's NAPI poll hands its queue to the stack, so every socket sees
- * the frames of one node in bus order, whichever CPUs the senders ran on.
+ * The bus's one NAPI poll (rx.c) hands the nodes' queues to the stack, so
+ * every socket sees the frames of one node in bus order, whichever CPUs
+ * the senders ran on, and a frame for k nodes is one poll, not k.
  *
  * What the bus does per frame under its lock walks only the nodes that
  * are up (bus->running) to deliver, and only those with a frame in a
@@ -34,6 +35,7 @@
 #include <linux/can/dev.h>
 #include <linux/configfs.h>
 #include <linux/hrtimer.h>
+#include <linux/mutex.h>
 #include <linux/netdevice.h>
 #include <linux/prandom.h>
 #include <linux/skbuff.h>
@@ -221,9 +223,23 @@ struct vcanbus_bus {
 	bool rx_overflow_set;		/* by the user, else timing's default */
 	/*
 	 * A receiver's rxq was full: the scheduler stopped. Written under
-	 * lock, read without it by the NAPI polls that restart it.
+	 * lock, read without it by the NAPI poll that restarts it.
 	 */
 	bool stalled;
+
+	/*
+	 * The delivery (rx.c): one NAPI context, on a dummy netdev of the
+	 * bus's own, hands every node's receive queue to the stack.
+	 * ready_lock (taken inside bus->lock or alone) protects ready: the
+	 * up nodes whose queue has entries (.ready_list). napi_mutex keeps
+	 * a node going down and the "threaded" switch apart.
+	 */
+	struct net_device *napi_dev;
+	struct napi_struct napi;
+	spinlock_t ready_lock;		/* protects ready */
+	struct list_head ready;
+	struct mutex napi_mutex;	/* node down against "threaded" */
+	bool threaded;			/* its NAPI polls in a kernel thread */
 	struct vcanbus_bus_stats stats;
 	struct vcanbus_wire wire;
 };
@@ -242,14 +258,14 @@ struct vcanbus_bit_times {
 };
 
 /*
- * A node's receive queue: a ring of what its NAPI poll hands to the stack,
- * in bus order. Each entry is an skb of the node's own (an echo, an error
- * frame) or, tagged with VCANBUS_RXQ_SHARED, a received frame's skb that
- * all its receivers share (vcanbus_deliver()): the poll takes its clone of
- * it and drops the reference. One producer, the bus under its lock, and
- * one consumer, the node's NAPI poll (or ndo_stop once that is off): head
- * and tail are each written by one side, published with release and read
- * with acquire, so neither takes a lock.
+ * A node's receive queue: a ring of what the bus's NAPI poll hands to the
+ * stack for it, in bus order. Each entry is an skb of the node's own (an
+ * echo, an error frame) or, tagged with VCANBUS_RXQ_SHARED, a received
+ * frame's skb that all its receivers share (vcanbus_deliver()): the poll
+ * takes the node's clone of it and drops the reference. One producer, the
+ * bus under its lock, and one consumer, the bus's NAPI poll (or ndo_stop
+ * with that off): head and tail are each written by one side, published
+ * with release and read with acquire, so neither takes a lock.
  */
 struct vcanbus_rxq {
 	void **slot;			/* VCANBUS_RXQ_SIZE entries */
@@ -316,11 +332,11 @@ struct vcanbus_node {
 	bool rx_overrun;		/* under bus->lock: it lost a frame and
 					 * has not received one since
 					 */
-	struct napi_struct napi;
+	struct list_head ready_list;	/* in bus->ready */
 	/*
-	 * Fault injection: the NAPI poll hands nothing to the stack, as a
-	 * receiver whose CPU is starved, so tests reach the full-queue stall
-	 * of the bus (backpressure) on demand.
+	 * Fault injection: the NAPI poll hands nothing of it to the stack,
+	 * as a receiver whose CPU is starved, so tests reach the full-queue
+	 * stall of the bus (backpressure) on demand.
 	 */
 	bool rx_hold;
 };
@@ -374,7 +390,7 @@ struct vcanbus_delivery {
 };
 
 /* bus.c APIs (the core): */
-void vcanbus_bus_init(struct vcanbus_bus *bus);
+int vcanbus_bus_init(struct vcanbus_bus *bus, const char *name);
 void vcanbus_bus_exit(struct vcanbus_bus *bus);
 /* The bus lock's, the unlocks running what senders handed off: */
 void vcanbus_bus_lock_bh(struct vcanbus_bus *bus) __acquires(&bus->lock);
@@ -410,6 +426,17 @@ int vcanbus_wire_module_init(void);
 void vcanbus_wire_module_exit(void);
 void vcanbus_wire_set_seed(struct vcanbus_bus *bus, u32 seed);
 
+/* rx.c APIs (the receive queues and the bus's NAPI): */
+int vcanbus_rx_init(struct vcanbus_bus *bus, const char *name);
+void vcanbus_rx_exit(struct vcanbus_bus *bus);
+int vcanbus_rx_set_threaded(struct vcanbus_bus *bus, bool threaded);
+bool vcanbus_rx_threaded(struct vcanbus_bus *bus);
+void vcanbus_node_queue_rx(struct vcanbus_node *node, struct sk_buff *skb);
+void vcanbus_node_queue_shared(struct vcanbus_node *node,
+			       struct sk_buff *skb);
+void vcanbus_node_set_rx_hold(struct vcanbus_node *node, bool hold);
+void vcanbus_rx_node_down(struct vcanbus_node *node);
+
 /* node.c APIs: */
 void vcanbus_node_tx_frame(const struct vcanbus_node *tx,
 			   const struct sk_buff *skb, union vcanbus_frame *f);
@@ -417,10 +444,6 @@ struct vcanbus_node *vcanbus_node_create(struct vcanbus_bus *bus,
 					 const char *name, struct net *net);
 void vcanbus_node_destroy(struct vcanbus_node *node);
 void vcanbus_node_free(struct vcanbus_node *node);
-void vcanbus_node_queue_rx(struct vcanbus_node *node, struct sk_buff *skb);
-void vcanbus_node_queue_shared(struct vcanbus_node *node,
-			       struct sk_buff *skb);
-void vcanbus_node_set_rx_hold(struct vcanbus_node *node, bool hold);
 void vcanbus_node_wake(struct vcanbus_node *node);
 
 /* errors.c APIs (fault confinement, under bus->lock): */

@@ -5,10 +5,10 @@
   instant   flood: frames/s from one node to another of an instant-timing
             bus, against a vxcan pair and one vcan (two sockets) in the same
             run, same frame mix, same window (Classical and CAN FD); the same
-            bus with the receiving node's NAPI poll threaded; the same two
+            bus with its delivery NAPI threaded; the same two
             nodes on a 64-node bus, the others down, and on another with the
-            others up; then 1 sender to 2..63 receiving nodes, their
-            polls in softirq and threaded (and, for scale, to as many
+            others up; then 1 sender to 2..63 receiving nodes, the bus's
+            poll in softirq and threaded (and, for scale, to as many
             sockets on one vcan); for k = 2, 8, 32 a separate run of each
             counts the frames per NAPI poll call (napi:napi_poll)
   wire      saturate: one sender keeps a wire-timing bus busy at 125k,
@@ -136,12 +136,10 @@ def set_up(names, up):
         run('ip', 'link', 'set', n, 'up' if up else 'down')
 
 
-def threaded(names, on):
-    """Each node's NAPI poll in a kernel thread of its own, or back in
-    the softirq of the CPU that scheduled it."""
-    for n in names:
-        with open(f'/sys/class/net/{n}/threaded', 'w') as f:
-            f.write('1' if on else '0')
+def threaded(bus, on):
+    """The bus's delivery NAPI (every node's receiving) in a kernel
+    thread, or back in the softirq of the CPU that completed the frame."""
+    cfs_write(f'{CFS}/{bus}/threaded', '1' if on else '0')
 
 
 TRACING = '/sys/kernel/tracing'
@@ -189,15 +187,16 @@ def napi_batches(k, rx):
     except OSError as e:
         tap.ok(False, f'instant 1->{k}: frames per NAPI poll', str(e))
         return
-    for iface, tx, devs in (('vcanbus', 'ik0', rx),
-                            ('vcanbus threaded', 'ik0', rx),
+    # The bus's NAPI is on a device named after the bus.
+    for iface, tx, devs in (('vcanbus', 'ik0', ['ik']),
+                            ('vcanbus threaded', 'ik0', ['ik']),
                             ('vcan', 'vc0', ['(no_device)'])):
         argv = ['flood', '--tx', tx, '--frames', str(n), '--window',
                 str(WINDOW), '--label', f'{iface} 1->{k} polls']
         for r in (rx if iface != 'vcan' else ['vc0'] * k):
             argv += ['--rx', r]
         if iface.endswith('threaded'):
-            threaded(rx, True)
+            threaded('ik', True)
         try:
             hist = napi_polls(argv)
             polls = sum(hist.get(d, (0, 0))[0] for d in devs)
@@ -208,7 +207,7 @@ def napi_batches(k, rx):
             ok, detail = False, str(e)
         finally:
             if iface.endswith('threaded'):
-                threaded(rx, False)
+                threaded('ik', False)
         tap.ok(ok, f'instant 1->{k}: {iface}, frames per NAPI poll', detail)
         if ok:
             with open(RESULTS, 'a') as f:
@@ -239,8 +238,8 @@ def instant():
     for n in ('vxa', 'vxb', 'vc0'):
         same_queue(n)
     set_up(['vxa', 'vxb', 'vc0'], True)
-    # "vcanbus threaded": the receiving node's NAPI poll in a kernel
-    # thread of its own (/sys/class/net/ib1/threaded), as any admin can set.
+    # "vcanbus threaded": the bus's delivery NAPI in a kernel thread
+    # (configfs: ib/threaded), as any admin can set.
     pairs = [('vcanbus', 'ib0', ['ib1']), ('vxcan', 'vxa', ['vxb']),
              ('vcan', 'vc0', ['vc0']), ('vcanbus threaded', 'ib0', ['ib1']),
              (IDLE_NODES, 'ik0', ['ik1']), (IDLE_UP, 'iu0', ['iu1'])]
@@ -255,15 +254,15 @@ def instant():
                 for r in rx:
                     argv += ['--rx', r]
                 if iface.endswith('threaded'):
-                    threaded(rx, True)
+                    threaded('ib', True)
                 tool(argv + (['--fd'] if fd else []),
                      f'instant 1->1 {kind}: {iface}, run {rep + 1}',
                      bench='instant', iface=iface, kind=kind, rep=rep)
                 if iface.endswith('threaded'):
-                    threaded(rx, False)
+                    threaded('ib', False)
     # 1 -> k: k receiving nodes up (a node that is up gets every frame,
     # read or not), and as many sockets on one vcan for scale; and the
-    # same nodes with threaded polls, which the scheduler may put on
+    # same bus with its NAPI threaded, which the scheduler may put on
     # another CPU than the one that completed the frame.
     for k in SIZES[1:]:
         set_up(nodes[2:k + 1], True)
@@ -278,11 +277,11 @@ def instant():
                 for r in rx:
                     argv += ['--rx', r]
                 if iface.endswith('threaded'):
-                    threaded(rx, True)
+                    threaded('ik', True)
                 tool(argv, f'instant 1->{k}: {iface}, run {rep + 1}',
                      bench='scale', iface=iface, receivers=k, rep=rep)
                 if iface.endswith('threaded'):
-                    threaded(rx, False)
+                    threaded('ik', False)
         if k in POLL_SIZES:
             napi_batches(k, nodes[1:k + 1])
     run('ip', 'link', 'del', 'vxa')

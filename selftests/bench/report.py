@@ -77,9 +77,9 @@ def instant_section(runs, md):
               f'{INFO["window"]} frames on their way: vcan and vxcan drop what '
               'their backlog cannot take, so a sender without that bound '
               'measures losses. Every run checks that each frame arrived once '
-              'and in order. *vcanbus threaded*: the same bus with the '
-              'receiving node\'s NAPI poll in a kernel thread '
-              '(`echo 1 > /sys/class/net/NODE/threaded`). '
+              'and in order. *vcanbus threaded*: the same bus with its '
+              'delivery NAPI (every node\'s receiving and echoes) in a '
+              'kernel thread (`echo 1 > <bus>/threaded` in configfs). '
               f'*{INFO["idle_nodes"]}*: the same two nodes\' traffic on the '
               '64-node bus of the next section, its other nodes down; '
               f'*{INFO.get("idle_up", "")}*: on another 64-node bus whose other '
@@ -145,12 +145,12 @@ def scale_section(runs, md):
               'read by its own socket; for scale, one vcan with k receiving '
               'sockets (a vcan frame is one skb for all of them; vcanbus '
               'gives every node its own copy, as every controller on a wire '
-              'gets its own). *threaded*: the same k nodes with their NAPI '
-              'polls in kernel threads (`threaded` on each), which the '
+              'gets its own). *threaded*: the same bus with its delivery '
+              'NAPI in a kernel thread (`threaded`), which the '
               'scheduler may run on another CPU than the one that '
               'completed the frame; for k = 1, the *vcanbus threaded* '
               'figure of the table above (its two-node bus). The goal is '
-              'for the default (softirq polls).\n')
+              'for the default (the softirq).\n')
     md.append('| receivers | vcanbus frames/s | frames delivered/s | vcan '
               'frames/s (k sockets) | vcanbus ÷ vcan | threaded frames/s | '
               'threaded ÷ vcan |')
@@ -185,7 +185,7 @@ def scale_section(runs, md):
                   'on-a-64-node-bus-make-bench-profile-2026-12-01)).\n')
     thr = [t / c for k, v, c, t in rows if 2 <= k <= 32 and t and c]
     if thr:
-        md.append(f'With threaded polls: {min(thr):.2f} … {max(thr):.2f} '
+        md.append(f'Threaded: {min(thr):.2f} … {max(thr):.2f} '
                   'of vcan for the same k.\n')
     md.append('\n![frames/s against the number of receiving nodes]'
               '(bench-nodes.png)\n')
@@ -213,15 +213,16 @@ def polls_section(runs, md):
     md.append('### Frames per NAPI poll call\n')
     md.append('A separate flood of each (20 000 frames, not timed) with a '
               'histogram on the `napi:napi_poll` tracepoint: how many frames '
-              'a poll call hands to the stack, the k receiving nodes\' '
-              'polls together (vcanbus), the backlog that vcan\'s frames '
-              'and echoes go through (vcan: one skb per frame for all k '
-              'sockets). Calls per frame sent = poll calls ÷ frames; a call '
-              'that takes more than one frame pays its schedule and its '
-              'completion once for them all.\n')
-    md.append('| receivers | vcanbus: frames per call | calls per frame sent '
-              '| threaded: frames per call | calls per frame sent | vcan: '
-              'frames per call | calls per frame sent |')
+              'a poll call hands to the stack: the bus\'s one NAPI '
+              '(vcanbus: each frame is k receptions and an echo), the '
+              'backlog that vcan\'s frames and echoes go through (vcan: '
+              'one skb per frame for all k sockets). Calls per frame sent '
+              '= poll calls ÷ frames; a call that takes more than one '
+              'entry pays its schedule and its completion once for them '
+              'all.\n')
+    md.append('| receivers | vcanbus: entries per call | calls per frame '
+              'sent | threaded: entries per call | calls per frame sent | '
+              'vcan: frames per call | calls per frame sent |')
     md.append('|---|---|---|---|---|---|---|')
     for k in sorted({r['receivers'] for r in rows}):
         cells = []

@@ -7,7 +7,7 @@
 # aborted, leave no netdev behind, and keep working afterwards.
 . "$(dirname "$0")/../lib/tap.sh"
 
-plan 45
+plan 48
 bus=$CFS/lctest
 user=$CFS/lcuser
 tmp=$(mktemp -d)
@@ -75,6 +75,17 @@ cycle() {
 
 cycle receiver lb lb
 cycle sender la lc
+
+# The bus's delivery NAPI from softirq to a thread and back, 20 times
+# under traffic: lc must still get every frame (counted below).
+ok=1
+for _ in $(seq 20); do
+	write "$bus/threaded" 1 && write "$bus/threaded" 0 || ok=0
+done
+expect_eq "delivery threaded on/off 20 times under traffic" 1 $ok
+before=$(counter lc rx_packets)
+check "lc receives after the switches" await bash -c \
+	"[ \$(cat /sys/class/net/lc/statistics/rx_packets) -gt $((before + 100)) ]"
 
 echo "# ${SECONDS}s"
 check "rmdir receiver ld under traffic" rmdir "$bus/ld"
@@ -168,6 +179,8 @@ expect_eq "netdevs unchanged" "lu vcan0 vcan1 vcan2" \
 check "rmdir the user bus" rmdir "$user/lu" "$user"
 
 for n in vcan0 vcan1 vcan2; do ip link set "$n" up; done
+# rmmod with the delivery's kernel thread polling too.
+check "bus0's delivery threaded" write "$CFS/bus0/threaded" 1
 candump -L vcan1 > /dev/null 2>&1 &
 dump=$!
 await_rcv vcan1
