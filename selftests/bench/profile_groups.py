@@ -11,7 +11,7 @@ the samples TCG defers to the end of interrupt-masked sections
 (_raw_spin_unlock_irqrestore, finish_task_switch); "lock wait" is a CPU
 spinning for a contended spinlock (the slow path); "bus" every other
 vcanbus function, the bus's work under its lock (and the senders'
-posting); "polls" the receivers' NAPI polls; "skb" allocating, cloning and
+posting); "polls" the receiving NAPI poll; "skb" allocating, cloning and
 freeing; "receive" the CAN and net receive path; "other" the rest of the
 listed functions (the tools' own reading and writing, the sending socket's
 path); "unlisted" the functions under 0.05 % each.
@@ -26,7 +26,9 @@ IDLE = ('pv_native_safe_halt', 'default_idle', '_raw_spin_unlock_irqrestore',
         'finish_task_switch')
 LOCK_WAIT = ('native_queued_spin_lock_slowpath',
              '__pv_queued_spin_lock_slowpath', 'queued_spin_lock_slowpath')
-POLLS = ('vcanbus_node_poll', 'vcanbus_rxq_take', 'vcanbus_node_rx_skb')
+# The receiving polls: each node's until 2026-12-02, the bus's one since.
+POLLS = ('vcanbus_node_poll', 'vcanbus_rx_poll', 'vcanbus_rx_node',
+         'vcanbus_rxq_take', 'vcanbus_node_rx_skb')
 SKB = ('skb_clone', '__copy_skb_header', 'kmem_cache_', '___slab_alloc',
        '__slab_free', 'consume_skb', 'kfree_skb', 'skb_release_',
        '__alloc_skb', 'alloc_can', 'skb_ext_', 'kfree_skbmem',
