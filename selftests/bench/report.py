@@ -181,8 +181,8 @@ def scale_section(runs, md):
         met = 'met' if min(goal) >= 0.9 else 'not met'
         md.append(f'\n**vcanbus ÷ vcan, 1 → k for k = 2 … 32: {min(goal):.2f} '
                   f'… {max(goal):.2f}** (the goal is ≥ 0.9 for each: {met}; '
-                  'what limits it: [design.md](design.md#what-a-frame-costs-'
-                  'on-a-64-node-bus-make-bench-profile-2026-12-01)).\n')
+                  'what limits it: [design.md](design.md#one-delivery-'
+                  'context-per-bus-make-bench-2026-12-02-ab)).\n')
     thr = [t / c for k, v, c, t in rows if 2 <= k <= 32 and t and c]
     if thr:
         md.append(f'Threaded: {min(thr):.2f} … {max(thr):.2f} '
